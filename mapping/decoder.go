@@ -1,0 +1,262 @@
+package mapping
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Limits on what one file can make the reader do (DESIGN.md, Security).
+const (
+	maxDepth      = 32       // element nesting, the root being level 1
+	maxAttrs      = 32       // attributes on one element, xmlns ones included
+	maxAttrBytes  = 1 << 10  // bytes in one attribute value
+	maxShortText  = 1 << 10  // bytes of text in a field that is not free text
+	maxFreeText   = 32 << 10 // bytes of text in Summary, AdviceGiven, Description, Note
+	maxRepeated   = 100      // Code, Agency or Note elements kept per case
+	maxProblems   = 1000     // problems listed; the rest are only counted
+	maxQuotedText = 40       // runes of a value quoted in a problem message
+)
+
+type decoderState int
+
+const (
+	stateNew    decoderState = iota // Header not read yet
+	stateCases                      // inside the root, between cases
+	stateDone                       // the whole document has been read
+	stateFailed                     // a fatal problem or read error; err says which
+)
+
+// A Decoder reads one CACS export, case by case, keeping memory flat
+// whatever the size of the file: only a digest per case reference grows.
+//
+// Call Header, then Next until it returns io.EOF, then Err: a case that
+// Next returned is only safe to import when Err returns nil, because a later
+// part of the file may still be bad.
+type Decoder struct {
+	source *sourceReader
+	guard  *guardReader
+	xml    *xml.Decoder
+	state  decoderState
+	err    error    // set in stateFailed
+	depth  int      // open elements, the root being 1
+	tokAt  position // where the last token read began
+
+	export   *Export
+	pending  bool // Header has read the first Case start tag
+	cases    int
+	seen     map[string][32]byte // case reference to digest, for duplicates
+	problems []Problem
+	omitted  int    // problems beyond maxProblems
+	text     []byte // scratch for element text
+}
+
+// NewDecoder returns a Decoder reading an export from r. It reads nothing
+// until Header or Next is called.
+func NewDecoder(r io.Reader) *Decoder {
+	return &Decoder{
+		source: &sourceReader{r: r},
+		seen:   make(map[string][32]byte),
+	}
+}
+
+// Header reads up to the first Case and returns the export header (version,
+// exportId, generated, Recipient). A fatal problem (empty file, not XML, a
+// DOCTYPE, a wrong root, an unsupported version) returns *InvalidError;
+// lesser header problems are reported by Err. A read error of r is returned
+// wrapped, never as *InvalidError.
+func (d *Decoder) Header() (*Export, error) {
+	switch d.state {
+	case stateNew:
+	case stateFailed:
+		return d.export, d.err
+	default:
+		return d.export, nil
+	}
+
+	d.state = stateCases
+	if err := d.readHeader(); err != nil {
+		return nil, d.fail(err)
+	}
+	return d.export, nil
+}
+
+// Next returns the next case that has no problems. Cases with problems are
+// not returned; their problems are collected for Err. A case reference
+// repeated with the same content is returned once; repeated with different
+// content, it is a problem. At the end of the document Next returns io.EOF.
+// A fatal problem (XML not well-formed, a security limit, a second root...)
+// returns *InvalidError holding every problem collected so far and the fatal
+// one; the Decoder is then done and returns the same error again.
+func (d *Decoder) Next() (*Case, error) {
+	if d.state == stateNew {
+		if _, err := d.Header(); err != nil {
+			return nil, err
+		}
+	}
+
+	for d.state == stateCases {
+		more, err := d.nextCase()
+		if err != nil {
+			return nil, d.fail(err)
+		}
+		if !more {
+			if err := d.finish(); err != nil {
+				return nil, d.fail(err)
+			}
+			break
+		}
+
+		c, err := d.readCase()
+		if err != nil {
+			return nil, d.fail(err)
+		}
+		if c != nil && d.keep(c) {
+			return c, nil
+		}
+	}
+
+	if d.state == stateFailed {
+		return nil, d.err
+	}
+	return nil, io.EOF
+}
+
+// Err returns *InvalidError listing every problem collected, or nil when
+// the file is good. Call it after Next returned io.EOF; after a fatal
+// problem or read error it returns the error Next returned.
+func (d *Decoder) Err() error {
+	if d.err != nil {
+		return d.err
+	}
+	if len(d.problems) == 0 && d.omitted == 0 {
+		return nil
+	}
+	return d.invalid()
+}
+
+// Cases returns the number of Case elements read so far, good or bad,
+// repeated ones included.
+func (d *Decoder) Cases() int {
+	return d.cases
+}
+
+// Decode reads a whole export from r, calling fn (when not nil) for each
+// good case as it is read. It returns the header, the number of cases seen
+// (good or bad), and *InvalidError if the file has any problem. An error
+// from fn stops decoding and is returned wrapped.
+func Decode(r io.Reader, fn func(*Case) error) (*Export, int, error) {
+	d := NewDecoder(r)
+	export, err := d.Header()
+	if err != nil {
+		return nil, 0, err
+	}
+
+	for {
+		c, err := d.Next()
+		if err == io.EOF {
+			return export, d.cases, d.Err()
+		}
+		if err != nil {
+			return export, d.cases, err
+		}
+		if fn == nil {
+			continue
+		}
+		if err := fn(c); err != nil {
+			return export, d.cases, fmt.Errorf("case %s: %w", c.Reference, err)
+		}
+	}
+}
+
+// keep records a good case's digest and reports whether Next should return
+// it: not when the same reference was already returned.
+func (d *Decoder) keep(c *Case) bool {
+	prev, ok := d.seen[c.Reference]
+	if !ok {
+		d.seen[c.Reference] = c.Digest
+		return true
+	}
+	if prev != c.Digest {
+		d.addProblem(Problem{
+			CaseRef: c.Reference,
+			Field:   elemCaseReference,
+			Line:    c.Line,
+			Column:  c.Column,
+			Message: fmt.Sprintf("case reference %s appears again with different content",
+				quote(c.Reference)),
+		})
+	}
+	return false
+}
+
+func (d *Decoder) addProblem(p Problem) {
+	if len(d.problems) >= maxProblems {
+		d.omitted++
+		return
+	}
+	d.problems = append(d.problems, p)
+}
+
+// fail ends decoding with err: a fatal problem joins the list and the whole
+// list becomes the error; any other error (reading the file) is kept as is.
+func (d *Decoder) fail(err error) error {
+	d.state = stateFailed
+	var fe *fatalError
+	if !errors.As(err, &fe) {
+		d.err = err
+		return err
+	}
+	d.problems = append(d.problems, fe.p)
+	d.err = d.invalid()
+	return d.err
+}
+
+func (d *Decoder) invalid() *InvalidError {
+	ps := make([]Problem, len(d.problems), len(d.problems)+1)
+	copy(ps, d.problems)
+	if d.omitted > 0 {
+		ps = append(ps, Problem{Message: fmt.Sprintf("%d more problems not listed", d.omitted)})
+	}
+	return &InvalidError{Problems: ps}
+}
+
+// fatalError is a problem after which the file cannot be read on.
+type fatalError struct{ p Problem }
+
+func (e *fatalError) Error() string { return e.p.String() }
+
+func fatalf(field, format string, args ...any) *fatalError {
+	return &fatalError{Problem{Field: field, Message: fmt.Sprintf(format, args...)}}
+}
+
+// fatal is fatalf at the decoder's current position.
+func (d *Decoder) fatal(field, format string, args ...any) error {
+	e := fatalf(field, format, args...)
+	e.p.Line, e.p.Column = d.xml.InputPos()
+	return e
+}
+
+// fatalToken is fatalf at the start of the last token read: the tag or
+// text that is refused.
+func (d *Decoder) fatalToken(format string, args ...any) error {
+	e := fatalf("", format, args...)
+	e.p.Line, e.p.Column = d.tokAt.line, d.tokAt.col
+	return e
+}
+
+// quote returns s quoted for a problem message, cut to maxQuotedText runes.
+// Only values of structured fields (dates, amounts, codes, references) may
+// be quoted: never names, addresses, contact details or free text.
+func quote(s string) string {
+	if cut := cutRunes(s, maxQuotedText); cut != s {
+		return fmt.Sprintf("%q…", cut)
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func isBlank(b []byte) bool {
+	return len(bytes.TrimSpace(b)) == 0
+}

@@ -1,0 +1,78 @@
+package mapping
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// Personal data planted in the bad files below; none of it may reach a
+// problem message.
+const (
+	secretName    = "Zebedee"
+	secretEmail   = "zebedee.private@example.com"
+	secretStreet  = "13 Hidden Street"
+	secretSummary = "Confided secret"
+)
+
+func TestProblemsCarryNoPersonalData(t *testing.T) {
+	long := strings.Repeat(secretName, 200)
+	variants := map[string]string{
+		"entity in name": "<Consumer><Surname>" + secretName + "&" + secretName +
+			";</Surname></Consumer>",
+		"entity without semicolon": "<Consumer><Surname>A &" + secretName +
+			" B</Surname></Consumer>",
+		"long forename": "<Consumer><Forename>" + long + "</Forename></Consumer>",
+		"long street": "<Consumer><Address><Line>" + strings.Repeat(secretStreet, 100) +
+			"</Line></Address></Consumer>",
+		"bad uprn": "<Consumer><Address><UPRN>" + secretStreet +
+			"</UPRN></Address></Consumer>",
+		"bad postcode": "<Consumer><Address><Postcode>" + secretStreet +
+			"</Postcode></Address></Consumer><Channel>Fax</Channel>",
+		"control char":    "<Consumer><Email>" + secretEmail + "\x01</Email></Consumer>",
+		"mismatched tags": "<Consumer><Email>" + secretEmail + "</Surname></Consumer>",
+		"summary entity": "<Complaint><Summary>" + secretSummary + " &" +
+			secretSummary[:9] + ";</Summary></Complaint>",
+		"trader no name": "<Trader><TradingAs>" + secretName + "</TradingAs><Email>" +
+			secretEmail + "</Email></Trader>",
+		"name as tag":     "<Consumer><" + secretName + " " + secretStreet + "/></Consumer>",
+		"latin-1 in name": "<Consumer><Surname>" + secretName + "\xe9</Surname></Consumer>",
+		"long summary": "<Complaint><Summary>" + strings.Repeat(secretSummary, 3000) +
+			"</Summary></Complaint>",
+		"bad amount near name": "<Consumer><Surname>" + secretName + "</Surname></Consumer>" +
+			"<Purchase><Amount>-1</Amount><Description>" + secretSummary +
+			"</Description></Purchase>",
+	}
+	files := map[string]string{
+		"text before root": secretName + "," + secretEmail + "\n",
+		"doctype":          "<!DOCTYPE x [<!ENTITY n \"" + secretName + "\">]>" + oneCase,
+		"name in comment": oneCase[:39] + "<!-- " + secretEmail + " " +
+			strings.Repeat("x", maxTokenBytes) + " -->",
+		"name as second root": oneCase + "<" + secretName + "/>",
+	}
+	for name, extra := range variants {
+		files[name] = string(export(withCase(extra)))
+	}
+
+	for name, data := range files {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := Decode(strings.NewReader(data), nil)
+			var ie *InvalidError
+			if !errors.As(err, &ie) {
+				t.Fatalf("Decode: got %v, want *InvalidError", err)
+			}
+			texts := []string{err.Error()}
+			for _, p := range ie.Problems {
+				texts = append(texts, p.String(), p.Field, p.CaseRef)
+			}
+			for _, text := range texts {
+				for _, secret := range []string{secretName, secretEmail, secretStreet,
+					secretSummary, secretSummary[:9]} {
+					if strings.Contains(text, secret) {
+						t.Errorf("problem %q carries personal data %q", text, secret)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,302 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"cacsd/mapping"
+)
+
+// ruleNew is the match rule recorded for a contact the case created; the
+// others ("email", "name_postcode", "company_number", "website") name the
+// branch of the match query that found the contact.
+const ruleNew = "new"
+
+// The kinds of contact.
+const (
+	kindConsumer = "consumer"
+	kindTrader   = "trader"
+)
+
+// contact is a row of the contact table. Absent values are nil.
+type contact struct {
+	ID            int64          `db:"id"`
+	Kind          string         `db:"kind"`
+	Title         *string        `db:"title"`
+	Forename      *string        `db:"forename"`
+	Surname       *string        `db:"surname"`
+	Name          *string        `db:"name"`
+	TradingAs     *string        `db:"trading_as"`
+	CompanyNumber *string        `db:"company_number"`
+	AddressLines  pq.StringArray `db:"address_lines"`
+	Town          *string        `db:"town"`
+	County        *string        `db:"county"`
+	Postcode      *string        `db:"postcode"`
+	PostcodeValid *bool          `db:"postcode_valid"`
+	UPRN          *string        `db:"uprn"`
+	Telephone     *string        `db:"telephone"`
+	Email         *string        `db:"email"`
+	Website       *string        `db:"website"`
+	EmailNorm     *string        `db:"email_norm"`
+	SurnameNorm   *string        `db:"surname_norm"`
+	Initial       *string        `db:"initial"`
+	PostcodeNorm  *string        `db:"postcode_norm"`
+	NameNorm      *string        `db:"name_norm"`
+	WebsiteHost   *string        `db:"website_host"`
+}
+
+const contactColumns = `id, kind, title, forename, surname, name, trading_as,
+    company_number, address_lines, town, county, postcode, postcode_valid, uprn,
+    telephone, email, website, email_norm, surname_norm, initial, postcode_norm,
+    name_norm, website_host`
+
+// consumerContact is the contact a case's consumer describes, or nil when
+// the consumer gave nothing that identifies them.
+func consumerContact(c *mapping.Consumer) *contact {
+	if c == nil || c.Forename == "" && c.Surname == "" && c.Address == nil &&
+		c.Telephone == "" && c.Email == "" {
+		return nil
+	}
+	ct := &contact{
+		Kind:      kindConsumer,
+		Title:     optString(c.Title),
+		Forename:  optString(c.Forename),
+		Surname:   optString(c.Surname),
+		Telephone: optString(c.Telephone),
+		Email:     optString(c.Email),
+	}
+	ct.setAddress(c.Address)
+	ct.deriveKeys()
+	return ct
+}
+
+// traderContact is the contact a case's trader describes, or nil.
+func traderContact(t *mapping.Trader) *contact {
+	if t == nil || t.Name == "" && t.TradingAs == "" && t.CompanyNumber == "" &&
+		t.Address == nil && t.Telephone == "" && t.Email == "" && t.Website == "" {
+		return nil
+	}
+	ct := &contact{
+		Kind:          kindTrader,
+		Name:          optString(t.Name),
+		TradingAs:     optString(t.TradingAs),
+		CompanyNumber: optString(companyNumber(t.CompanyNumber)),
+		Telephone:     optString(t.Telephone),
+		Email:         optString(t.Email),
+		Website:       optString(t.Website),
+	}
+	ct.setAddress(t.Address)
+	ct.deriveKeys()
+	return ct
+}
+
+func (ct *contact) setAddress(a *mapping.Address) {
+	if a == nil {
+		return
+	}
+	if len(a.Lines) > 0 {
+		ct.AddressLines = slices.Clone(a.Lines)
+	}
+	ct.Town = optString(a.Town)
+	ct.County = optString(a.County)
+	ct.Postcode = optString(a.Postcode)
+	if a.Postcode != "" {
+		ct.PostcodeValid = &a.PostcodeValid
+	}
+	ct.UPRN = optString(a.UPRN)
+}
+
+func (ct *contact) hasAddress() bool {
+	return len(ct.AddressLines) > 0 || ct.Town != nil || ct.County != nil ||
+		ct.Postcode != nil || ct.UPRN != nil
+}
+
+// deriveKeys computes the match keys from the fields.
+func (ct *contact) deriveKeys() {
+	key := func(f func(string) string, s *string) *string {
+		if s == nil {
+			return nil
+		}
+		return optString(f(*s))
+	}
+	ct.EmailNorm = key(emailKey, ct.Email)
+	ct.SurnameNorm = key(nameKey, ct.Surname)
+	ct.Initial = key(initialKey, ct.Forename)
+	ct.PostcodeNorm = key(postcodeKey, ct.Postcode)
+	ct.NameNorm = key(companyNameKey, ct.Name)
+	ct.WebsiteHost = key(websiteHost, ct.Website)
+}
+
+// fillFrom fills in what ct lacks from in, and reports whether anything
+// changed. Known data is never replaced or blanked. The address moves as a
+// whole, and only to a contact with none, so two addresses never mix.
+func (ct *contact) fillFrom(in *contact) bool {
+	changed := false
+	fill := func(dst **string, src *string) {
+		if *dst == nil && src != nil {
+			*dst, changed = src, true
+		}
+	}
+	fill(&ct.Title, in.Title)
+	fill(&ct.Forename, in.Forename)
+	fill(&ct.Surname, in.Surname)
+	fill(&ct.Name, in.Name)
+	fill(&ct.TradingAs, in.TradingAs)
+	fill(&ct.CompanyNumber, in.CompanyNumber)
+	fill(&ct.Telephone, in.Telephone)
+	fill(&ct.Email, in.Email)
+	fill(&ct.Website, in.Website)
+	if !ct.hasAddress() && in.hasAddress() {
+		ct.AddressLines, ct.Town, ct.County = in.AddressLines, in.Town, in.County
+		ct.Postcode, ct.PostcodeValid, ct.UPRN = in.Postcode, in.PostcodeValid, in.UPRN
+		changed = true
+	}
+	if changed {
+		ct.deriveKeys()
+	}
+	return changed
+}
+
+// matchQuery finds the existing contact an incoming one matches: each
+// rule's first candidate, the strongest rule first. A rule whose keys the
+// incoming contact lacks compares with NULL and finds nothing. One query
+// rather than one per rule keeps a new contact to one round trip.
+type matchQuery struct {
+	query string
+	args  func(in *contact) []any
+}
+
+// A consumer matches by email, else by surname, initial and postcode.
+var consumerMatch = matchQuery{
+	query: `
+WITH m AS (
+    (SELECT 1 AS rank, 'email' AS rule, id AS contact_id FROM contact
+     WHERE kind = 'consumer' AND email_norm = $1
+     ORDER BY id LIMIT 1)
+    UNION ALL
+    (SELECT 2, 'name_postcode', id FROM contact
+     WHERE kind = 'consumer' AND surname_norm = $2 AND initial = $3 AND postcode_norm = $4
+     ORDER BY id LIMIT 1)
+)
+SELECT m.rule, ` + contactColumns + `
+FROM m JOIN contact ON contact.id = m.contact_id
+ORDER BY m.rank LIMIT 1`,
+	args: func(in *contact) []any {
+		return []any{in.EmailNorm, in.SurnameNorm, in.Initial, in.PostcodeNorm}
+	},
+}
+
+// A trader matches by company number, else by name and postcode, else by
+// website. Two traders with different company numbers are different
+// businesses, whatever their names or websites say.
+var traderMatch = matchQuery{
+	query: `
+WITH m AS (
+    (SELECT 1 AS rank, 'company_number' AS rule, id AS contact_id FROM contact
+     WHERE kind = 'trader' AND company_number = $1
+     ORDER BY id LIMIT 1)
+    UNION ALL
+    (SELECT 2, 'name_postcode', id FROM contact
+     WHERE kind = 'trader' AND name_norm = $2 AND postcode_norm = $3
+       AND (company_number IS NULL OR $1::text IS NULL)
+     ORDER BY id LIMIT 1)
+    UNION ALL
+    (SELECT 3, 'website', id FROM contact
+     WHERE kind = 'trader' AND website_host = $4
+       AND (company_number IS NULL OR $1::text IS NULL)
+     ORDER BY id LIMIT 1)
+)
+SELECT m.rule, ` + contactColumns + `
+FROM m JOIN contact ON contact.id = m.contact_id
+ORDER BY m.rank LIMIT 1`,
+	args: func(in *contact) []any {
+		return []any{in.CompanyNumber, in.NameNorm, in.PostcodeNorm, in.WebsiteHost}
+	},
+}
+
+// resolveContact links in to the existing contact it matches, filling in
+// what that contact lacked, or creates a new one. It returns the contact's
+// id and the rule that matched. in may be nil.
+func (im *Import) resolveContact(ctx context.Context, in *contact,
+	m matchQuery) (*int64, *string, error) {
+	if in == nil {
+		return nil, nil, nil
+	}
+
+	var found struct {
+		Rule string `db:"rule"`
+		contact
+	}
+	err := im.tx.GetContext(ctx, &found, m.query, m.args(in)...)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		id, err := im.insertContact(ctx, in)
+		if err != nil {
+			return nil, nil, err
+		}
+		rule := ruleNew
+		return &id, &rule, nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("match %s: %w", in.Kind, err)
+	}
+
+	if found.fillFrom(in) {
+		if err := im.updateContact(ctx, &found.contact); err != nil {
+			return nil, nil, err
+		}
+	}
+	return &found.ID, &found.Rule, nil
+}
+
+const insertContactSQL = `
+INSERT INTO contact (kind, title, forename, surname, name, trading_as,
+    company_number, address_lines, town, county, postcode, postcode_valid, uprn,
+    telephone, email, website, email_norm, surname_norm, initial, postcode_norm,
+    name_norm, website_host)
+VALUES (:kind, :title, :forename, :surname, :name, :trading_as,
+    :company_number, :address_lines, :town, :county, :postcode, :postcode_valid, :uprn,
+    :telephone, :email, :website, :email_norm, :surname_norm, :initial, :postcode_norm,
+    :name_norm, :website_host)
+RETURNING id`
+
+func (im *Import) insertContact(ctx context.Context, ct *contact) (int64, error) {
+	var id int64
+	if err := namedGet(ctx, im.tx, &id, insertContactSQL, ct); err != nil {
+		return 0, fmt.Errorf("insert %s contact: %w", ct.Kind, err)
+	}
+	return id, nil
+}
+
+const updateContactSQL = `
+UPDATE contact SET
+    title = :title, forename = :forename, surname = :surname, name = :name,
+    trading_as = :trading_as, company_number = :company_number,
+    address_lines = :address_lines, town = :town, county = :county,
+    postcode = :postcode, postcode_valid = :postcode_valid, uprn = :uprn,
+    telephone = :telephone, email = :email, website = :website,
+    email_norm = :email_norm, surname_norm = :surname_norm, initial = :initial,
+    postcode_norm = :postcode_norm, name_norm = :name_norm,
+    website_host = :website_host, updated_at = now()
+WHERE id = :id`
+
+func (im *Import) updateContact(ctx context.Context, ct *contact) error {
+	if _, err := im.tx.NamedExecContext(ctx, updateContactSQL, ct); err != nil {
+		return fmt.Errorf("update %s contact: %w", ct.Kind, err)
+	}
+	return nil
+}
+
+// namedGet runs a named query that returns one row into dest.
+func namedGet(ctx context.Context, tx *sqlx.Tx, dest any, query string, arg any) error {
+	q, args, err := tx.BindNamed(query, arg)
+	if err != nil {
+		return err
+	}
+	return tx.GetContext(ctx, dest, q, args...)
+}

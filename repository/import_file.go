@@ -1,0 +1,225 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"cacsd/mapping"
+)
+
+// FileInfo identifies a file offered for import.
+type FileInfo struct {
+	Name   string // base name, for people; the hash is the identity
+	SHA256 string // hex SHA-256 of the content
+	Size   int64  // bytes
+}
+
+// ErrAlreadyImported is returned by Begin when a file with the same hash
+// was imported before: the caller writes nothing and only moves the file.
+var ErrAlreadyImported = errors.New("file already imported")
+
+// errFinished is returned when an Import is used after Commit or Rollback.
+var errFinished = errors.New("import already committed or rolled back")
+
+// Import is the transaction that imports one file. It is not safe for
+// concurrent use. Every Import ends with Commit or Rollback.
+type Import struct {
+	tx       *sqlx.Tx
+	file     FileInfo
+	fileID   int64 // the import_file row this import fills in
+	codes    codeBook
+	merging  bool // whether the merge lock is held
+	sum      Summary
+	finished bool
+}
+
+// Summary counts what an import did.
+type Summary struct {
+	Cases     int // cases merged, repeats included
+	Created   int // new service requests
+	Updated   int // service requests moved to a higher update sequence
+	Unchanged int // cases whose sequence was not higher than the stored one
+	// UnknownCodes counts the codes in the file's cases that are missing
+	// from code_map (stored as sent, flagged unknown).
+	UnknownCodes int
+}
+
+// Begin starts the import of one file. It waits for any other import of
+// the same content, then returns ErrAlreadyImported if that content was
+// imported already.
+func (s *Store) Begin(ctx context.Context, f FileInfo) (*Import, error) {
+	f.SHA256 = strings.ToLower(f.SHA256)
+	key, err := fileLockKey(f.SHA256)
+	if err != nil {
+		return nil, err
+	}
+
+	// Read committed, so that the look-up after the lock sees a row that
+	// the lock's previous holder committed.
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return nil, fmt.Errorf("begin import: %w", err)
+	}
+	im := &Import{tx: tx, file: f}
+	if err := im.start(ctx, key); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	return im, nil
+}
+
+const insertImportFileSQL = `
+INSERT INTO import_file (sha256, file_name, size_bytes, status)
+VALUES ($1, $2, $3, 'imported')
+RETURNING id`
+
+func (im *Import) start(ctx context.Context, key int64) error {
+	if err := xactLock(ctx, im.tx, key); err != nil {
+		return fmt.Errorf("begin import: %w", err)
+	}
+
+	var prev struct {
+		ID     int64  `db:"id"`
+		Status string `db:"status"`
+	}
+	err := im.tx.GetContext(ctx, &prev,
+		`SELECT id, status FROM import_file WHERE sha256 = $1`, im.file.SHA256)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		// The row is written now so that the case rows can point at it;
+		// nobody sees it before Commit fills it in.
+		err = im.tx.GetContext(ctx, &im.fileID, insertImportFileSQL,
+			im.file.SHA256, im.file.Name, im.file.Size)
+		if err != nil {
+			return fmt.Errorf("insert import file: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("look up import file: %w", err)
+	case prev.Status == "imported":
+		return ErrAlreadyImported
+	default:
+		// Failed before; Commit turns the row into an import.
+		im.fileID = prev.ID
+	}
+
+	im.codes, err = loadCodeBook(ctx, im.tx)
+	return err
+}
+
+const commitImportFileSQL = `
+UPDATE import_file SET
+    file_name          = $2,
+    size_bytes         = $3,
+    status             = 'imported',
+    case_count         = $4,
+    created_count      = $5,
+    updated_count      = $6,
+    unchanged_count    = $7,
+    unknown_code_count = $8,
+    export_id          = $9,
+    generated_at       = $10,
+    custodian_code     = $11,
+    problems           = NULL,
+    imported_at        = now()
+WHERE id = $1`
+
+// Commit records the file as imported, with its counts, the export's id
+// and time and the custodian code, and commits the transaction. exp may be
+// nil when the header is unknown.
+func (im *Import) Commit(ctx context.Context, exp *mapping.Export,
+	custodian string) (Summary, error) {
+	if im.finished {
+		return Summary{}, errFinished
+	}
+
+	var exportID, generated any
+	if exp != nil {
+		exportID = nullString(exp.ExportID)
+		if !exp.Generated.IsZero() {
+			generated = exp.Generated
+		}
+	}
+	sum := im.sum
+	_, err := im.tx.ExecContext(ctx, commitImportFileSQL, im.fileID,
+		im.file.Name, im.file.Size, sum.Cases, sum.Created, sum.Updated,
+		sum.Unchanged, sum.UnknownCodes, exportID, generated, nullString(custodian))
+	if err != nil {
+		return Summary{}, fmt.Errorf("record import file: %w", err)
+	}
+
+	im.finished = true
+	if err := im.tx.Commit(); err != nil {
+		return Summary{}, fmt.Errorf("commit import: %w", err)
+	}
+	return sum, nil
+}
+
+// Rollback abandons the import and writes nothing. It is safe to call
+// after Commit, where it does nothing, so it can be deferred.
+func (im *Import) Rollback() error {
+	if im.finished {
+		return nil
+	}
+	im.finished = true
+	if err := im.tx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+		return fmt.Errorf("roll back import: %w", err)
+	}
+	return nil
+}
+
+const recordFailureSQL = `
+INSERT INTO import_file (sha256, file_name, size_bytes, status, problems)
+VALUES ($1, $2, $3, 'failed', $4)
+ON CONFLICT (sha256) DO UPDATE SET
+    file_name   = EXCLUDED.file_name,
+    size_bytes  = EXCLUDED.size_bytes,
+    problems    = EXCLUDED.problems,
+    imported_at = now()
+WHERE import_file.status = 'failed'`
+
+// RecordFailure records that a file's content cannot be imported, with the
+// problems found. A file already imported stays imported.
+func (s *Store) RecordFailure(ctx context.Context, f FileInfo,
+	problems []mapping.Problem) error {
+	f.SHA256 = strings.ToLower(f.SHA256)
+	key, err := fileLockKey(f.SHA256)
+	if err != nil {
+		return err
+	}
+	if problems == nil {
+		problems = []mapping.Problem{}
+	}
+	js, err := json.Marshal(problems)
+	if err != nil {
+		return fmt.Errorf("encode problems: %w", err)
+	}
+
+	// The lock keeps the insert from racing Begin's look-up and insert.
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record failure: %w", err)
+	}
+	defer tx.Rollback()
+	if err := xactLock(ctx, tx, key); err != nil {
+		return fmt.Errorf("record failure: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, recordFailureSQL, f.SHA256, f.Name, f.Size, string(js))
+	if err != nil {
+		return fmt.Errorf("record failure: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record failure: %w", err)
+	}
+	return nil
+}
+
+// nullString is s, or NULL when s is empty.
+func nullString(s string) sql.NullString {
+	return sql.NullString{String: s, Valid: s != ""}
+}

@@ -1,0 +1,323 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"cacsd/mapping"
+)
+
+// Action says what Merge did with a case.
+type Action string
+
+// The actions Merge reports.
+const (
+	// ActionCreated: the reference was new; a service request was created.
+	ActionCreated Action = "created"
+	// ActionUpdated: the case had a higher update sequence than the stored
+	// request, which now holds the new version.
+	ActionUpdated Action = "updated"
+	// ActionUnchanged: the case's sequence was not higher than the stored
+	// one (a late or repeated delivery); nothing was written.
+	ActionUnchanged Action = "unchanged"
+)
+
+// sourceCACS is the source of every request this package writes.
+const sourceCACS = "CACS"
+
+// request is a row of the service_request table.
+type request struct {
+	ID             int64     `db:"id"`
+	ImportID       int64     `db:"import_id"`
+	CaseReference  string    `db:"case_reference"`
+	UpdateSequence int       `db:"update_sequence"`
+	Route          string    `db:"route"`
+	CaseTypeCode   string    `db:"case_type_code"`
+	CaseTypeLabel  *string   `db:"case_type_label"`
+	CaseTypeKnown  bool      `db:"case_type_known"`
+	RecipientRole  *string   `db:"recipient_role"`
+	ReceivedAt     time.Time `db:"received_at"`
+	Channel        *string   `db:"channel"`
+	CustodianCode  *string   `db:"custodian_code"`
+
+	ConsumerContactID *int64  `db:"consumer_contact_id"`
+	ConsumerMatchRule *string `db:"consumer_match_rule"`
+	TraderContactID   *int64  `db:"trader_contact_id"`
+	TraderMatchRule   *string `db:"trader_match_rule"`
+	PremisesID        *int64  `db:"premises_id"`
+
+	PurchaseDate        *string             `db:"purchase_date"` // YYYY-MM-DD
+	PurchaseAmount      decimal.NullDecimal `db:"purchase_amount"`
+	PurchaseCurrency    *string             `db:"purchase_currency"`
+	ProductCode         *string             `db:"product_code"`
+	ProductLabel        *string             `db:"product_label"`
+	ProductKnown        *bool               `db:"product_known"`
+	PurchaseMethodCode  *string             `db:"purchase_method_code"`
+	PurchaseMethodLabel *string             `db:"purchase_method_label"`
+	PurchaseMethodKnown *bool               `db:"purchase_method_known"`
+	PaymentMethodCode   *string             `db:"payment_method_code"`
+	PaymentMethodLabel  *string             `db:"payment_method_label"`
+	PaymentMethodKnown  *bool               `db:"payment_method_known"`
+	PurchaseDescription *string             `db:"purchase_description"`
+
+	Breach            *string             `db:"breach"`
+	DetrimentAmount   decimal.NullDecimal `db:"detriment_amount"`
+	DetrimentCurrency *string             `db:"detriment_currency"`
+	ScamCode          *string             `db:"scam_code"`
+	ScamLabel         *string             `db:"scam_label"`
+	ScamKnown         *bool               `db:"scam_known"`
+	Summary           *string             `db:"summary"`
+	AdviceGiven       *string             `db:"advice_given"`
+
+	Vulnerable       *bool   `db:"vulnerable"`
+	VulnerableReason *string `db:"vulnerable_reason"`
+	ContactConsent   *bool   `db:"contact_consent"`
+	AgeBand          *string `db:"age_band"`
+}
+
+// Merge folds one case into the service requests: a new reference creates
+// a request, a higher update sequence updates it, anything else changes
+// nothing. Every stored version is kept in case_version. exp is the
+// header of the file the case came from and custodian the authority the
+// caller decided the case is for.
+//
+// Merges of different files are serialised (see mergeLockID): Merge waits
+// for any other file's merge to commit.
+func (im *Import) Merge(ctx context.Context, exp *mapping.Export, custodian string,
+	c *mapping.Case) (Action, error) {
+	if im.finished {
+		return "", errFinished
+	}
+	if c == nil || c.Reference == "" {
+		return "", errors.New("merge case: no case reference")
+	}
+	if !im.merging {
+		if err := xactLock(ctx, im.tx, mergeLockID); err != nil {
+			return "", fmt.Errorf("merge case %s: %w", c.Reference, err)
+		}
+		im.merging = true
+	}
+
+	act, err := im.merge(ctx, custodian, c)
+	if err != nil {
+		return "", fmt.Errorf("merge case %s: %w", c.Reference, err)
+	}
+
+	im.sum.Cases++
+	im.sum.UnknownCodes += im.codes.unknownIn(c)
+	switch act {
+	case ActionCreated:
+		im.sum.Created++
+	case ActionUpdated:
+		im.sum.Updated++
+	case ActionUnchanged:
+		im.sum.Unchanged++
+	}
+	return act, nil
+}
+
+const lockRequestSQL = `
+SELECT id, update_sequence FROM service_request
+WHERE source = $1 AND case_reference = $2
+FOR UPDATE`
+
+func (im *Import) merge(ctx context.Context, custodian string,
+	c *mapping.Case) (Action, error) {
+	var cur struct {
+		ID  int64 `db:"id"`
+		Seq int   `db:"update_sequence"`
+	}
+	err := im.tx.GetContext(ctx, &cur, lockRequestSQL, sourceCACS, c.Reference)
+	exists := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("look up request: %w", err)
+	}
+	if exists && c.UpdateSequence <= cur.Seq {
+		return ActionUnchanged, nil
+	}
+
+	r, err := im.newRequest(ctx, custodian, c)
+	if err != nil {
+		return "", err
+	}
+	act := ActionCreated
+	if exists {
+		r.ID, act = cur.ID, ActionUpdated
+		err = im.updateRequest(ctx, r)
+	} else {
+		err = im.insertRequest(ctx, r)
+	}
+	if err != nil {
+		return "", err
+	}
+
+	if err := im.writeDetails(ctx, r.ID, c, exists); err != nil {
+		return "", err
+	}
+	if err := im.insertVersion(ctx, r.ID, c); err != nil {
+		return "", err
+	}
+	return act, nil
+}
+
+// newRequest builds the row for c, linking its consumer, trader and
+// premises.
+func (im *Import) newRequest(ctx context.Context, custodian string,
+	c *mapping.Case) (*request, error) {
+	ct := im.codes.lookup(kindCaseType, &c.CaseType)
+	r := &request{
+		ImportID:       im.fileID,
+		CaseReference:  c.Reference,
+		UpdateSequence: c.UpdateSequence,
+		Route:          string(c.Route),
+		CaseTypeCode:   c.CaseType.Code,
+		CaseTypeLabel:  ct.Label,
+		CaseTypeKnown:  ct.Known != nil && *ct.Known,
+		RecipientRole:  optString(c.RecipientRole),
+		ReceivedAt:     c.ReceivedAt,
+		Channel:        optString(c.Channel),
+		CustodianCode:  optString(custodian),
+	}
+	r.setPurchase(im.codes, c.Purchase)
+	r.setComplaint(im.codes, c.Complaint)
+
+	var err error
+	if p := c.Consumer; p != nil {
+		r.Vulnerable, r.ContactConsent = p.Vulnerable, p.ContactConsent
+		r.VulnerableReason, r.AgeBand = optString(p.VulnerableReason), optString(p.AgeBand)
+		r.ConsumerContactID, r.ConsumerMatchRule, err =
+			im.resolveContact(ctx, consumerContact(p), consumerMatch)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if t := c.Trader; t != nil {
+		r.TraderContactID, r.TraderMatchRule, err =
+			im.resolveContact(ctx, traderContact(t), traderMatch)
+		if err != nil {
+			return nil, err
+		}
+		r.PremisesID, err = im.resolvePremises(ctx, t.Address, r.TraderContactID)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+func (r *request) setPurchase(b codeBook, p *mapping.Purchase) {
+	if p == nil {
+		return
+	}
+	if p.Date != nil {
+		r.PurchaseDate = optString(p.Date.UTC().Format(time.DateOnly))
+	}
+	r.PurchaseAmount, r.PurchaseCurrency = money(p.Amount)
+	pc := b.lookup(kindProduct, p.Product)
+	r.ProductCode, r.ProductLabel, r.ProductKnown = pc.Code, pc.Label, pc.Known
+	mc := b.lookup(kindPurchaseMethod, p.Method)
+	r.PurchaseMethodCode, r.PurchaseMethodLabel, r.PurchaseMethodKnown =
+		mc.Code, mc.Label, mc.Known
+	yc := b.lookup(kindPaymentMethod, p.Payment)
+	r.PaymentMethodCode, r.PaymentMethodLabel, r.PaymentMethodKnown =
+		yc.Code, yc.Label, yc.Known
+	r.PurchaseDescription = optString(p.Description)
+}
+
+func (r *request) setComplaint(b codeBook, cp *mapping.Complaint) {
+	if cp == nil {
+		return
+	}
+	sc := b.lookup(kindScam, cp.Scam)
+	r.ScamCode, r.ScamLabel, r.ScamKnown = sc.Code, sc.Label, sc.Known
+	r.Breach = optString(cp.Breach)
+	r.DetrimentAmount, r.DetrimentCurrency = money(cp.Detriment)
+	r.Summary = optString(cp.Summary)
+	r.AdviceGiven = optString(cp.AdviceGiven)
+}
+
+func money(m *mapping.Money) (decimal.NullDecimal, *string) {
+	if m == nil {
+		return decimal.NullDecimal{}, nil
+	}
+	return decimal.NullDecimal{Decimal: m.Amount, Valid: true}, optString(m.Currency)
+}
+
+const insertRequestSQL = `
+INSERT INTO service_request (
+    source, case_reference, update_sequence, route, case_type_code,
+    case_type_label, case_type_known, recipient_role, received_at, channel,
+    custodian_code, consumer_contact_id, consumer_match_rule,
+    trader_contact_id, trader_match_rule, premises_id,
+    purchase_date, purchase_amount, purchase_currency,
+    product_code, product_label, product_known,
+    purchase_method_code, purchase_method_label, purchase_method_known,
+    payment_method_code, payment_method_label, payment_method_known,
+    purchase_description, breach, detriment_amount, detriment_currency,
+    scam_code, scam_label, scam_known, summary, advice_given,
+    vulnerable, vulnerable_reason, contact_consent, age_band,
+    created_import_id, last_import_id)
+VALUES (
+    'CACS', :case_reference, :update_sequence, :route, :case_type_code,
+    :case_type_label, :case_type_known, :recipient_role, :received_at, :channel,
+    :custodian_code, :consumer_contact_id, :consumer_match_rule,
+    :trader_contact_id, :trader_match_rule, :premises_id,
+    :purchase_date, :purchase_amount, :purchase_currency,
+    :product_code, :product_label, :product_known,
+    :purchase_method_code, :purchase_method_label, :purchase_method_known,
+    :payment_method_code, :payment_method_label, :payment_method_known,
+    :purchase_description, :breach, :detriment_amount, :detriment_currency,
+    :scam_code, :scam_label, :scam_known, :summary, :advice_given,
+    :vulnerable, :vulnerable_reason, :contact_consent, :age_band,
+    :import_id, :import_id)
+RETURNING id`
+
+func (im *Import) insertRequest(ctx context.Context, r *request) error {
+	if err := namedGet(ctx, im.tx, &r.ID, insertRequestSQL, r); err != nil {
+		return fmt.Errorf("insert request: %w", err)
+	}
+	return nil
+}
+
+const updateRequestSQL = `
+UPDATE service_request SET
+    update_sequence = :update_sequence, route = :route,
+    case_type_code = :case_type_code, case_type_label = :case_type_label,
+    case_type_known = :case_type_known, recipient_role = :recipient_role,
+    received_at = :received_at, channel = :channel,
+    custodian_code = :custodian_code,
+    consumer_contact_id = :consumer_contact_id,
+    consumer_match_rule = :consumer_match_rule,
+    trader_contact_id = :trader_contact_id,
+    trader_match_rule = :trader_match_rule, premises_id = :premises_id,
+    purchase_date = :purchase_date, purchase_amount = :purchase_amount,
+    purchase_currency = :purchase_currency,
+    product_code = :product_code, product_label = :product_label,
+    product_known = :product_known,
+    purchase_method_code = :purchase_method_code,
+    purchase_method_label = :purchase_method_label,
+    purchase_method_known = :purchase_method_known,
+    payment_method_code = :payment_method_code,
+    payment_method_label = :payment_method_label,
+    payment_method_known = :payment_method_known,
+    purchase_description = :purchase_description, breach = :breach,
+    detriment_amount = :detriment_amount,
+    detriment_currency = :detriment_currency,
+    scam_code = :scam_code, scam_label = :scam_label, scam_known = :scam_known,
+    summary = :summary, advice_given = :advice_given,
+    vulnerable = :vulnerable, vulnerable_reason = :vulnerable_reason,
+    contact_consent = :contact_consent, age_band = :age_band,
+    last_import_id = :import_id, updated_at = now()
+WHERE id = :id`
+
+func (im *Import) updateRequest(ctx context.Context, r *request) error {
+	if _, err := im.tx.NamedExecContext(ctx, updateRequestSQL, r); err != nil {
+		return fmt.Errorf("update request: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+package repository
+
+import (
+	"context"
+	"maps"
+	"testing"
+
+	"github.com/shopspring/decimal"
+
+	"cacsd/mapping"
+)
+
+func TestUpdateHigherSequence(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	key := uniq()
+	first := fullCase(key)
+	importNew(t, s, first)
+	r0 := requestRow(t, s, first.Reference)
+	contacts := count(t, s, `SELECT count(*) FROM contact`)
+
+	second := fullCase(key)
+	second.UpdateSequence = 1
+	second.Complaint.Codes = append(second.Complaint.Codes, mapping.Code{Code: "REF"})
+	second.Complaint.Detriment.Amount = decimal.RequireFromString("5600.00")
+	second.Notes = append(second.Notes, mapping.Note{Text: "Consumer called again."})
+	second.Consumer.Telephone = "" // absent in the update: the contact keeps it
+	sum, acts := importNew(t, s, second)
+	if want := (Summary{Cases: 1, Updated: 1}); sum != want {
+		t.Errorf("summary = %+v, want %+v", sum, want)
+	}
+	if acts[0] != ActionUpdated {
+		t.Errorf("action = %s, want updated", acts[0])
+	}
+
+	r1 := requestRow(t, s, first.Reference)
+	if r1.ID != r0.ID || r1.UpdateSequence != 1 ||
+		r1.DetrimentAmount.Decimal.StringFixed(2) != "5600.00" {
+		t.Errorf("request after update = id %d seq %d detriment %s, want id %d seq 1 5600.00",
+			r1.ID, r1.UpdateSequence, r1.DetrimentAmount.Decimal, r0.ID)
+	}
+	if r1.ImportID == r0.ImportID {
+		t.Errorf("last_import_id unchanged by the update")
+	}
+	if *r1.ConsumerContactID != *r0.ConsumerContactID || deref(r1.ConsumerMatchRule) != "email" {
+		t.Errorf("consumer = %d by %s, want %d by email",
+			*r1.ConsumerContactID, deref(r1.ConsumerMatchRule), *r0.ConsumerContactID)
+	}
+	if *r1.TraderContactID != *r0.TraderContactID ||
+		deref(r1.TraderMatchRule) != "company_number" {
+		t.Errorf("trader = %d by %s, want %d by company_number",
+			*r1.TraderContactID, deref(r1.TraderMatchRule), *r0.TraderContactID)
+	}
+	if *r1.PremisesID != *r0.PremisesID {
+		t.Errorf("premises = %d, want %d", *r1.PremisesID, *r0.PremisesID)
+	}
+	if got := count(t, s, `SELECT count(*) FROM contact`); got != contacts {
+		t.Errorf("contacts after update = %d, want %d (no new contact)", got, contacts)
+	}
+	tel := count(t, s, `SELECT count(*) FROM contact WHERE id = $1 AND telephone = '01632 960001'`,
+		*r1.ConsumerContactID)
+	if tel != 1 {
+		t.Errorf("consumer telephone blanked by an update without one")
+	}
+
+	perRequest := map[string]int{
+		"case_version":           2,
+		"service_request_code":   3,
+		"service_request_note":   2,
+		"service_request_agency": 1,
+	}
+	for table, want := range perRequest {
+		got := count(t, s, "SELECT count(*) FROM "+table+" WHERE service_request_id = $1", r0.ID)
+		if got != want {
+			t.Errorf("%s rows for the request = %d, want %d", table, got, want)
+		}
+	}
+	var seqs []int
+	if err := s.DB().SelectContext(ctx, &seqs, `SELECT update_sequence FROM case_version
+        WHERE service_request_id = $1 ORDER BY update_sequence`, r0.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(seqs) != 2 || seqs[0] != 0 || seqs[1] != 1 {
+		t.Errorf("versions = %v, want [0 1]", seqs)
+	}
+}
+
+func TestLowerOrEqualSequenceUnchanged(t *testing.T) {
+	s := openStore(t)
+	tests := []struct {
+		name     string
+		stored   int
+		incoming int
+	}{
+		{"equal", 1, 1},
+		{"lower", 2, 1},
+		{"zero after one", 1, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := uniq()
+			c := fullCase(key)
+			c.UpdateSequence = tt.stored
+			importNew(t, s, c)
+			before := tableCounts(t, s)
+
+			late := fullCase(key)
+			late.UpdateSequence = tt.incoming
+			late.Route = mapping.RouteSignposting
+			sum, acts := importNew(t, s, late)
+			if acts[0] != ActionUnchanged {
+				t.Errorf("action = %s, want unchanged", acts[0])
+			}
+			if want := (Summary{Cases: 1, Unchanged: 1}); sum != want {
+				t.Errorf("summary = %+v, want %+v", sum, want)
+			}
+			after := tableCounts(t, s)
+			// Only the new file's own rows.
+			before["import_file"]++
+			before["import_file_content"]++
+			if !maps.Equal(after, before) {
+				t.Errorf("rows = %v, want %v", after, before)
+			}
+			r := requestRow(t, s, c.Reference)
+			if r.UpdateSequence != tt.stored || r.Route != "Referral" {
+				t.Errorf("request = seq %d route %s, want seq %d Referral",
+					r.UpdateSequence, r.Route, tt.stored)
+			}
+		})
+	}
+}
+
+func TestRepeatInOneFile(t *testing.T) {
+	s := openStore(t)
+	c := fullCase(uniq())
+	sum, acts := importNew(t, s, c, c)
+	if acts[0] != ActionCreated || acts[1] != ActionUnchanged {
+		t.Errorf("actions = %v, want [created unchanged]", acts)
+	}
+	if want := (Summary{Cases: 2, Created: 1, Unchanged: 1}); sum != want {
+		t.Errorf("summary = %+v, want %+v", sum, want)
+	}
+}
+
+func TestUnknownCodes(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	c := fullCase(uniq())
+	c.CaseType = mapping.Code{Code: "H77", Label: "Something new"}
+	c.Purchase.Product = &mapping.Code{Code: "XYZ"}
+	c.Purchase.Method = &mapping.Code{Code: "DSU"} // known, sent without label
+	c.Complaint.Codes = []mapping.Code{{Code: "NEW1", Label: "New complaint"}, {Code: "AGE"}}
+	c.Complaint.Scam = &mapping.Code{Code: "QRP", Label: "Quick rip-off"}
+
+	sum, _ := importNew(t, s, c)
+	if sum.UnknownCodes != 4 {
+		t.Errorf("summary UnknownCodes = %d, want 4", sum.UnknownCodes)
+	}
+
+	r := requestRow(t, s, c.Reference)
+	tests := []struct {
+		name  string
+		code  string
+		label *string
+		known *bool
+		want  string
+		wantL string
+		wantK bool
+	}{
+		{"case type", r.CaseTypeCode, r.CaseTypeLabel, &r.CaseTypeKnown,
+			"H77", "Something new", false},
+		{"product", deref(r.ProductCode), r.ProductLabel, r.ProductKnown, "XYZ", "", false},
+		{"method", deref(r.PurchaseMethodCode), r.PurchaseMethodLabel, r.PurchaseMethodKnown,
+			"DSU", "Doorstep - uninvited (cold call)", true},
+		{"payment", deref(r.PaymentMethodCode), r.PaymentMethodLabel, r.PaymentMethodKnown,
+			"CSH", "Cash", true},
+		{"scam", deref(r.ScamCode), r.ScamLabel, r.ScamKnown, "QRP", "Quick rip-off", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.code != tt.want || deref(tt.label) != tt.wantL || tt.known == nil ||
+				*tt.known != tt.wantK {
+				t.Errorf("got %s %q known %v, want %s %q known %v",
+					tt.code, deref(tt.label), tt.known, tt.want, tt.wantL, tt.wantK)
+			}
+		})
+	}
+
+	var codes []struct {
+		Code  string  `db:"code"`
+		Label *string `db:"label"`
+		Known bool    `db:"known"`
+	}
+	if err := s.DB().SelectContext(ctx, &codes, `SELECT code, label, known
+        FROM service_request_code WHERE service_request_id = $1 ORDER BY code`,
+		r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(codes) != 2 || codes[0].Code != "AGE" || !codes[0].Known ||
+		deref(codes[0].Label) != "Age-restricted sale" ||
+		codes[1].Code != "NEW1" || codes[1].Known {
+		t.Errorf("complaint codes = %+v, want AGE known and NEW1 unknown", codes)
+	}
+}
+
+func TestAnonymousCase(t *testing.T) {
+	s := openStore(t)
+	c := fullCase(uniq())
+	c.Consumer = &mapping.Consumer{AgeBand: "25-34", ContactConsent: ptr(false)}
+	c.Purchase, c.Complaint, c.Agencies, c.Notes = nil, nil, nil, nil
+	importNew(t, s, c)
+	r := requestRow(t, s, c.Reference)
+	if r.ConsumerContactID != nil || r.ConsumerMatchRule != nil {
+		t.Errorf("anonymous consumer linked to contact %v by %v", r.ConsumerContactID,
+			r.ConsumerMatchRule)
+	}
+	if deref(r.AgeBand) != "25-34" || r.ContactConsent == nil || *r.ContactConsent {
+		t.Errorf("snapshot = age %q consent %v, want 25-34 false", deref(r.AgeBand),
+			r.ContactConsent)
+	}
+	if r.PurchaseAmount.Valid || r.ProductCode != nil || r.ScamKnown != nil {
+		t.Errorf("request without purchase or complaint = %+v", r)
+	}
+}

@@ -1,0 +1,55 @@
+// Package repository owns the PostgreSQL schema, the import transaction,
+// matching and merging. It takes mapping values and knows no files.
+//
+// A file is imported in one transaction: Begin takes a lock on the file's
+// hash and checks it was not imported before, WriteEvidence keeps the
+// original bytes, Merge folds each case into the service requests, and
+// Commit records the file. Any error before Commit is followed by Rollback,
+// so a file is written entirely or not at all.
+package repository
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver
+)
+
+// Store is a pool of connections to the cacsd database. It is safe for
+// concurrent use.
+type Store struct {
+	db *sqlx.DB
+}
+
+// Open connects to the database at dsn (a lib/pq URL or key=value string)
+// and checks that it answers.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	db, err := sqlx.Open("postgres", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ping database: %w", err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the pool. Imports still open fail.
+func (s *Store) Close() error {
+	return s.db.Close()
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+// DB returns the underlying pool, for tests and tools.
+func (s *Store) DB() *sqlx.DB {
+	return s.db
+}

@@ -1,0 +1,79 @@
+package repository
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+
+	"github.com/lib/pq"
+)
+
+// Transient reports whether err is worth retrying later rather than
+// failing the file: the database was unreachable, went away, was shutting
+// down or starting up, ran out of resources, or aborted the transaction
+// for a serialization failure or deadlock; or the context expired or was
+// canceled (the daemon is stopping); or the file could not be read or
+// changed while it was (ErrEvidenceMismatch). Errors in the data, such as
+// a value out of range or a constraint violated, are permanent.
+func Transient(err error) bool {
+	var re *readError
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, ErrAlreadyImported):
+		return false
+	case errors.Is(err, ErrEvidenceMismatch), errors.As(err, &re):
+		return true
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return true
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone):
+		return true
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.ETIMEDOUT), errors.Is(err, syscall.EHOSTUNREACH),
+		errors.Is(err, syscall.ENETUNREACH):
+		return true
+	}
+
+	if pe := pq.As(err); pe != nil {
+		switch pe.Code.Class() {
+		case "08", // connection exception
+			"40", // transaction rollback: serialization failure, deadlock
+			"53", // insufficient resources: disk full, out of memory, too many connections
+			"57", // operator intervention: admin shutdown, cannot connect now
+			"58": // system error: I/O error
+			return true
+		}
+		return pe.Code == "55P03" // lock not available
+	}
+
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+
+	// Some failures reach us only as text: database/sql's closed pool has
+	// no exported error, and a server that is starting or stopping may
+	// answer before any typed error exists.
+	msg := err.Error()
+	for _, s := range transientMessages {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+var transientMessages = []string{
+	"sql: database is closed",
+	"the database system is starting up",
+	"the database system is shutting down",
+	"the database system is in recovery mode",
+}

@@ -1,0 +1,447 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"go.uber.org/zap"
+
+	"cacsd/repository"
+)
+
+// Backoff bounds for transient errors: 1 s doubling to 1 min.
+const (
+	minBackoff = time.Second
+	maxBackoff = time.Minute
+)
+
+// eventDelay gathers a burst of fsnotify events into one scan.
+const eventDelay = 50 * time.Millisecond
+
+// Daemon watches the inbox and imports what settles there.
+type Daemon struct {
+	cfg Config
+	imp *Importer
+	log *zap.Logger
+
+	// Owned by the Run loop.
+	files     map[string]*tracked
+	queue     []string
+	busy      int
+	dbDown    bool
+	dbRetries int       // failed probes of the database in a row
+	dbRetryAt time.Time // next probe while the database is down
+}
+
+// tracked is what the daemon knows of one file in the inbox.
+type tracked struct {
+	size     int64
+	mtime    time.Time
+	since    time.Time // when size or mtime last changed, as observed
+	busy     bool      // queued or being imported
+	retryAt  time.Time // not before this, after a transient error
+	attempts int       // transient failures in a row
+}
+
+// done is what a worker reports about one file.
+type done struct {
+	name string
+	res  Result
+	err  error
+}
+
+// New returns a daemon for cfg, importing into store.
+func New(cfg Config, store *repository.Store, log *zap.Logger) (*Daemon, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Daemon{
+		cfg:   cfg,
+		imp:   NewImporter(store, cfg, false),
+		log:   log,
+		files: make(map[string]*tracked),
+	}, nil
+}
+
+// Run watches the inbox until ctx is done, then stops taking files, lets
+// in-flight imports finish within the shutdown timeout, and returns nil.
+// It returns an error only when it cannot start.
+func (d *Daemon) Run(ctx context.Context) error {
+	for _, dir := range []string{d.cfg.Inbox, d.cfg.Processed, d.cfg.Failed} {
+		if err := ensureDir(dir); err != nil {
+			return fmt.Errorf("create folder: %w", err)
+		}
+	}
+
+	events := make(chan struct{}, 1)
+	if !d.cfg.PollOnly {
+		w, err := d.watch(events)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+	}
+
+	// Imports run on their own context so that a shutdown lets them
+	// finish; it is cancelled only when the shutdown timeout runs out.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	jobs := make(chan string)
+	results := make(chan done)
+	var wg sync.WaitGroup
+	for range d.cfg.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.work(workCtx, jobs, results)
+		}()
+	}
+
+	d.log.Info("watching inbox", zap.String("inbox", d.cfg.Inbox),
+		zap.Bool("poll_only", d.cfg.PollOnly), zap.Int("workers", d.cfg.Workers))
+	d.loop(ctx, jobs, results, events)
+
+	close(jobs)
+	d.drain(cancelWork, results, &wg)
+	return nil
+}
+
+// watch starts fsnotify on the inbox; every event pokes the loop to scan.
+func (d *Daemon) watch(poke chan<- struct{}) (*fsnotify.Watcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, fmt.Errorf("start watcher: %w", err)
+	}
+	if err := w.Add(d.cfg.Inbox); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("watch inbox: %w", err)
+	}
+	go func() {
+		for {
+			select {
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				d.log.Debug("inbox event", zap.String("file", filepath.Base(ev.Name)),
+					zap.String("op", ev.Op.String()))
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				// An overflow loses events, never files: the scan finds them.
+				d.log.Warn("inbox watcher error", zap.Error(err))
+			}
+			select {
+			case poke <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return w, nil
+}
+
+// loop is the single owner of the daemon's view of the inbox. It scans,
+// dispatches settled files to workers and takes their results, until ctx
+// is done.
+func (d *Daemon) loop(ctx context.Context, jobs chan<- string, results <-chan done,
+	events <-chan struct{}) {
+	ticker := time.NewTicker(d.cfg.ScanInterval)
+	defer ticker.Stop()
+	wake := time.NewTimer(0) // the first scan, at once
+	defer wake.Stop()
+	var eventTimer <-chan time.Time
+
+	for {
+		var send chan<- string
+		var next string
+		if len(d.queue) > 0 && d.mayDispatch() {
+			send, next = jobs, d.queue[0]
+		}
+
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			d.scan()
+		case <-wake.C:
+			d.scan()
+		case <-events:
+			if eventTimer == nil {
+				eventTimer = time.After(eventDelay)
+			}
+			continue
+		case <-eventTimer:
+			eventTimer = nil
+			d.scan()
+		case send <- next:
+			d.queue = d.queue[1:]
+			d.busy++
+		case r := <-results:
+			d.busy--
+			d.settle(r)
+		}
+		resetTimer(wake, d.nextWake(time.Now()))
+	}
+}
+
+// mayDispatch holds files back while the database is down, letting one
+// file at a time probe it on the backoff schedule, so an outage does not
+// churn through the whole inbox.
+func (d *Daemon) mayDispatch() bool {
+	return !d.dbDown || (d.busy == 0 && !time.Now().Before(d.dbRetryAt))
+}
+
+func resetTimer(t *time.Timer, after time.Duration) {
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(after)
+}
+
+// scan lists the inbox, updates what is known of each candidate and queues
+// the settled ones, oldest first.
+func (d *Daemon) scan() {
+	entries, err := os.ReadDir(d.cfg.Inbox)
+	if err != nil {
+		d.log.Warn("cannot read inbox", zap.String("inbox", d.cfg.Inbox), zap.Error(err))
+		return
+	}
+	now := time.Now()
+	seen := make(map[string]bool, len(entries))
+	var ready []readyFile
+	for _, e := range entries {
+		// Links and folders are never candidates: a link could point
+		// outside the inbox, and subfolders belong to someone else.
+		if !e.Type().IsRegular() || !d.cfg.candidateName(e.Name()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // gone since the listing
+		}
+		seen[e.Name()] = true
+		if d.observe(e.Name(), fi, now) {
+			ready = append(ready, readyFile{e.Name(), fi.ModTime()})
+		}
+	}
+	for name, t := range d.files {
+		if !seen[name] && !t.busy {
+			delete(d.files, name)
+		}
+	}
+
+	sort.Slice(ready, func(i, j int) bool {
+		if !ready[i].mtime.Equal(ready[j].mtime) {
+			return ready[i].mtime.Before(ready[j].mtime)
+		}
+		return ready[i].name < ready[j].name
+	})
+	for _, r := range ready {
+		d.files[r.name].busy = true
+		d.queue = append(d.queue, r.name)
+	}
+}
+
+type readyFile struct {
+	name  string
+	mtime time.Time
+}
+
+// observe records a sighting of a file and reports whether it is ready:
+// unchanged for the settle time (the empty-file grace when it is empty),
+// not already queued, and not waiting out a backoff.
+func (d *Daemon) observe(name string, fi os.FileInfo, now time.Time) bool {
+	t, ok := d.files[name]
+	if !ok || t.size != fi.Size() || !t.mtime.Equal(fi.ModTime()) {
+		if !ok {
+			t = &tracked{}
+			d.files[name] = t
+		}
+		t.size, t.mtime, t.since = fi.Size(), fi.ModTime(), now
+	}
+	if t.busy || now.Before(t.retryAt) {
+		return false
+	}
+	return now.Sub(t.since) >= d.quiet(t)
+}
+
+// quiet is how long a file must stay unchanged before it is read.
+func (d *Daemon) quiet(t *tracked) time.Duration {
+	if t.size == 0 && d.cfg.EmptyGrace > d.cfg.Settle {
+		return d.cfg.EmptyGrace
+	}
+	return d.cfg.Settle
+}
+
+// nextWake is how long until the next file settles or ends its backoff,
+// capped by the scan interval.
+func (d *Daemon) nextWake(now time.Time) time.Duration {
+	next := d.cfg.ScanInterval
+	for _, t := range d.files {
+		if t.busy {
+			continue
+		}
+		at := t.since.Add(d.quiet(t))
+		if t.retryAt.After(at) {
+			at = t.retryAt
+		}
+		if wait := at.Sub(now); wait < next {
+			next = wait
+		}
+	}
+	if d.dbDown && len(d.queue) > 0 {
+		next = min(next, d.dbRetryAt.Sub(now))
+	}
+	if next < 10*time.Millisecond {
+		next = 10 * time.Millisecond
+	}
+	return next
+}
+
+// settle applies a worker's report to the daemon's view of the file.
+func (d *Daemon) settle(r done) {
+	t := d.files[r.name]
+	if t == nil {
+		t = &tracked{}
+		d.files[r.name] = t
+	}
+	t.busy = false
+	now := time.Now()
+
+	var terr *TransientError
+	switch {
+	case r.err == nil, errors.Is(r.err, ErrGone):
+		delete(d.files, r.name)
+		d.databaseUp()
+	case errors.Is(r.err, ErrNotReady):
+		t.since = now
+		d.log.Debug("file changed while read; waiting for it to settle",
+			zap.String("file", r.name))
+	case errors.As(r.err, &terr):
+		t.attempts++
+		t.retryAt = now.Add(backoff(t.attempts))
+		d.transient(r.name, t, terr)
+	default:
+		// Import returns only the errors above; anything else is a bug,
+		// and the file is retried rather than lost.
+		t.attempts++
+		t.retryAt = now.Add(backoff(t.attempts))
+		d.log.Error("unexpected error handling file", zap.String("file", r.name),
+			zap.Error(r.err))
+	}
+}
+
+// transient logs a change of state once: the database going down, or a
+// file's first failure to be read or moved.
+func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
+	if err.Database {
+		d.dbRetries++
+		d.dbRetryAt = time.Now().Add(backoff(d.dbRetries))
+		if !d.dbDown {
+			d.dbDown = true
+			d.log.Warn("database unavailable; files wait in the inbox",
+				zap.String("op", err.Op), zap.Error(err.Err))
+		}
+		return
+	}
+	if t.attempts == 1 {
+		d.log.Warn("file cannot be handled yet; will retry", zap.String("file", name),
+			zap.String("op", err.Op), zap.Error(err.Err))
+	}
+}
+
+func (d *Daemon) databaseUp() {
+	d.dbRetries = 0
+	if d.dbDown {
+		d.dbDown = false
+		d.log.Info("database available again")
+	}
+}
+
+// backoff is the wait after the n-th transient failure in a row.
+func backoff(n int) time.Duration {
+	b := minBackoff
+	for i := 1; i < n && b < maxBackoff; i++ {
+		b *= 2
+	}
+	return min(b, maxBackoff)
+}
+
+// work imports files from jobs until it is closed.
+func (d *Daemon) work(ctx context.Context, jobs <-chan string, results chan<- done) {
+	for name := range jobs {
+		res, err := d.imp.Import(ctx, filepath.Join(d.cfg.Inbox, name))
+		if err == nil {
+			LogResult(d.log, res)
+		} else if errors.Is(err, ErrGone) {
+			d.log.Debug("file left the inbox before import", zap.String("file", name))
+		}
+		results <- done{name: name, res: res, err: err}
+	}
+}
+
+// drain waits for in-flight imports, cancelling them if the shutdown
+// timeout runs out first, and collects their results.
+func (d *Daemon) drain(cancel context.CancelFunc, results <-chan done, wg *sync.WaitGroup) {
+	finished := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(finished)
+	}()
+	d.log.Info("stopping; finishing imports in flight", zap.Int("in_flight", d.busy),
+		zap.Duration("timeout", d.cfg.ShutdownTimeout))
+	deadline := time.NewTimer(d.cfg.ShutdownTimeout)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-results:
+		case <-deadline.C:
+			d.log.Warn("shutdown timeout; rolling back imports in flight")
+			cancel()
+		case <-finished:
+			d.log.Info("stopped")
+			return
+		}
+	}
+}
+
+// LogResult writes the one line that says what became of a file.
+func LogResult(log *zap.Logger, r Result) {
+	fields := []zap.Field{
+		zap.String("outcome", string(r.Outcome)),
+		zap.String("file", r.File),
+		zap.String("sha256", r.SHA256),
+		zap.Int64("size_bytes", r.Size),
+		zap.Int("cases", r.Cases),
+		zap.Duration("duration", r.Duration),
+	}
+	if r.Dest != "" {
+		fields = append(fields, zap.String("dest", r.Dest))
+	}
+	switch r.Outcome {
+	case OutcomeFailed:
+		fields = append(fields, zap.String("reason", r.Reason),
+			zap.Int("problems", len(r.Problems)))
+		if r.ReportErr != nil {
+			fields = append(fields, zap.NamedError("report_error", r.ReportErr))
+		}
+		log.Error("file failed", fields...)
+	case OutcomeDuplicate:
+		log.Info("file already imported", fields...)
+	default:
+		fields = append(fields, zap.Int("created", r.Created), zap.Int("updated", r.Updated),
+			zap.Int("unchanged", r.Unchanged), zap.Int("unknown_codes", r.Unknown))
+		log.Info("file imported", fields...)
+	}
+}

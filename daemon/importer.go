@@ -1,0 +1,336 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"cacsd/mapping"
+	"cacsd/repository"
+)
+
+// Outcome is what became of one file.
+type Outcome string
+
+// The outcomes of a file.
+const (
+	OutcomeImported  Outcome = "imported"         // cases written, file in processed/
+	OutcomeDuplicate Outcome = "already_imported" // same bytes imported before; only moved
+	OutcomeFailed    Outcome = "failed"           // content rejected, file in failed/
+)
+
+// Result describes one handled file. It holds no personal data.
+type Result struct {
+	Outcome   Outcome
+	File      string // the name in the inbox
+	Dest      string // where the file went; empty when it was kept
+	SHA256    string
+	Size      int64
+	Cases     int
+	Created   int
+	Updated   int
+	Unchanged int
+	Unknown   int // codes not in the code lists
+	Problems  []mapping.Problem
+	Reason    string // why the file failed
+	ReportErr error  // NAME.error.json could not be written
+	Duration  time.Duration
+}
+
+// Importer takes one file through reading, checking, the import
+// transaction and the move. The daemon and the one-shot import command
+// share it, so both follow the same path.
+type Importer struct {
+	store     *repository.Store
+	processed string
+	failed    string
+	custodian string
+	maxSize   int64
+	keep      bool
+	now       func() time.Time
+}
+
+// NewImporter returns an Importer using cfg's folders, custodian and size
+// limit. With keep set, files are left where they are after import.
+func NewImporter(store *repository.Store, cfg Config, keep bool) *Importer {
+	return &Importer{
+		store:     store,
+		processed: cfg.Processed,
+		failed:    cfg.Failed,
+		custodian: cfg.Custodian,
+		maxSize:   cfg.MaxFileSize,
+		keep:      keep,
+		now:       time.Now,
+	}
+}
+
+// snapshot is what a file looked like when it was opened; a change means
+// it is still being written.
+type snapshot struct {
+	size  int64
+	mtime time.Time
+}
+
+func stat(f *os.File) (snapshot, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return snapshot{}, err
+	}
+	return snapshot{size: fi.Size(), mtime: fi.ModTime()}, nil
+}
+
+// Import handles the file at path. A returned error is ErrNotReady, ErrGone
+// or a *TransientError: the file was left where it was. Otherwise the
+// Result says what happened, and the file has been moved (unless keep).
+func (im *Importer) Import(ctx context.Context, path string) (Result, error) {
+	start := im.now()
+	res := Result{File: filepath.Base(path)}
+
+	f, err := openRegular(path)
+	if err != nil {
+		return res, err
+	}
+	defer f.Close()
+	before, err := stat(f)
+	if err != nil {
+		return res, &TransientError{Op: "stat", Err: err}
+	}
+	res.Size = before.size
+
+	if before.size > im.maxSize {
+		res.Reason = fmt.Sprintf("file is %d bytes, over the limit of %d", before.size, im.maxSize)
+		return im.fail(ctx, f, path, res, start)
+	}
+
+	exp, err := im.check(f, &res)
+	if err := im.unchanged(f, before, err); err != nil {
+		return res, err
+	}
+	if res.Reason != "" {
+		return im.fail(ctx, f, path, res, start)
+	}
+
+	custodian := exp.CustodianCode
+	if custodian == "" {
+		custodian = im.custodian
+	}
+	if custodian == "" {
+		res.Reason = "no Recipient custodian code in the file and no --custodian configured"
+		return im.fail(ctx, f, path, res, start)
+	}
+
+	err = im.write(ctx, f, exp, custodian, &res)
+	var perm *permanentError
+	switch {
+	case errors.Is(err, repository.ErrAlreadyImported):
+		res.Outcome = OutcomeDuplicate
+		return im.finish(path, res, start)
+	case errors.As(err, &perm):
+		res.Reason = perm.reason()
+		return im.fail(ctx, f, path, res, start)
+	case err != nil:
+		return res, err
+	}
+	res.Outcome = OutcomeImported
+	return im.finish(path, res, start)
+}
+
+// openRegular opens path for reading without following a link, and only
+// when it is a regular file.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrGone
+	}
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, ErrGone
+	}
+	if err != nil {
+		return nil, &TransientError{Op: "open", Err: err}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, &TransientError{Op: "stat", Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, ErrGone
+	}
+	return f, nil
+}
+
+// check reads the file once, hashing it and decoding every case, and
+// records the hash, case count and any problems in res.
+func (im *Importer) check(f *os.File, res *Result) (*mapping.Export, error) {
+	h := sha256.New()
+	exp, n, err := mapping.Decode(io.TeeReader(f, h), nil)
+	res.Cases = n
+
+	var invalid *mapping.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		// Read the rest so the hash covers the whole file.
+		if _, err := io.Copy(h, f); err != nil {
+			return nil, &TransientError{Op: "read", Err: err}
+		}
+		res.Problems = invalid.Problems
+		res.Reason = invalid.Error()
+	case err != nil:
+		return nil, &TransientError{Op: "read", Err: err}
+	}
+	res.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return exp, nil
+}
+
+// unchanged returns ErrNotReady when the file's size or mtime moved since
+// before, whatever err was; otherwise err.
+func (im *Importer) unchanged(f *os.File, before snapshot, err error) error {
+	after, serr := stat(f)
+	if serr != nil {
+		return &TransientError{Op: "stat", Err: serr}
+	}
+	if after != before {
+		return ErrNotReady
+	}
+	return err
+}
+
+// write runs the import transaction: evidence, every case, commit.
+func (im *Importer) write(ctx context.Context, f *os.File, exp *mapping.Export,
+	custodian string, res *Result) error {
+	info := repository.FileInfo{Name: res.File, SHA256: res.SHA256, Size: res.Size}
+	tx, err := im.store.Begin(ctx, info)
+	if errors.Is(err, repository.ErrAlreadyImported) {
+		return err
+	}
+	if err != nil {
+		return dbError("begin import", err)
+	}
+	defer tx.Rollback()
+
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return &TransientError{Op: "read", Err: err}
+	}
+	err = tx.WriteEvidence(ctx, f)
+	if errors.Is(err, repository.ErrEvidenceMismatch) {
+		return ErrNotReady
+	}
+	if err != nil {
+		return dbError("store evidence", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return &TransientError{Op: "read", Err: err}
+	}
+
+	var mergeErr error
+	_, _, err = mapping.Decode(f, func(c *mapping.Case) error {
+		if _, err := tx.Merge(ctx, exp, custodian, c); err != nil {
+			mergeErr = err
+			return err
+		}
+		return nil
+	})
+	if mergeErr != nil {
+		return dbError("merge case", mergeErr)
+	}
+	if err != nil {
+		// The first read was clean, so a problem now means the bytes
+		// changed underneath us.
+		return ErrNotReady
+	}
+
+	sum, err := tx.Commit(ctx, exp, custodian)
+	if err != nil {
+		return dbError("commit import", err)
+	}
+	res.Created, res.Updated, res.Unchanged = sum.Created, sum.Updated, sum.Unchanged
+	res.Unknown = sum.UnknownCodes
+	return nil
+}
+
+// dbError marks a database error transient when retrying may help. Any
+// other database error is a fault of this file's data and is returned as
+// a permanent error.
+func dbError(op string, err error) error {
+	if repository.Transient(err) {
+		return &TransientError{Op: op, Err: err, Database: true}
+	}
+	return &permanentError{op: op, err: err}
+}
+
+// permanentError is a database error caused by the file's content.
+type permanentError struct {
+	op  string
+	err error
+}
+
+func (e *permanentError) Error() string { return e.op + ": " + e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// reason says why the database refused the file without quoting the
+// database's message, which may echo a value from the file.
+func (e *permanentError) reason() string {
+	var coded interface{ SQLState() string }
+	if errors.As(e.err, &coded) {
+		return fmt.Sprintf("database refused the file's data during %s (SQLSTATE %s)",
+			e.op, coded.SQLState())
+	}
+	return fmt.Sprintf("database refused the file's data during %s", e.op)
+}
+
+// fail records a rejected file and moves it to failed/ with its report.
+func (im *Importer) fail(ctx context.Context, f *os.File, path string, res Result,
+	start time.Time) (Result, error) {
+	res.Outcome = OutcomeFailed
+	// A file refused before reading (over the size limit) has no hash and
+	// so no import_file row; its report in failed/ is the record.
+	if res.SHA256 != "" {
+		info := repository.FileInfo{Name: res.File, SHA256: res.SHA256, Size: res.Size}
+		problems := res.Problems
+		if len(problems) == 0 {
+			problems = []mapping.Problem{{Message: res.Reason}}
+		}
+		if err := im.store.RecordFailure(ctx, info, problems); err != nil {
+			return res, &TransientError{Op: "record failure", Err: err, Database: true}
+		}
+	}
+	if im.keep {
+		res.Duration = im.now().Sub(start)
+		return res, nil
+	}
+	dst, err := moveInto(path, im.failed, res.SHA256)
+	if err != nil {
+		return res, &TransientError{Op: "move", Err: err}
+	}
+	res.Dest = dst
+	report := Report{
+		File: res.File, SHA256: res.SHA256, Size: res.Size,
+		FailedAt: im.now().UTC(), Reason: res.Reason, Problems: res.Problems,
+	}
+	// The file is already in failed/, so a report that cannot be written
+	// is told to the caller rather than retried.
+	res.ReportErr = writeReport(dst, report)
+	res.Duration = im.now().Sub(start)
+	return res, nil
+}
+
+// finish moves an imported (or already imported) file to processed/.
+func (im *Importer) finish(path string, res Result, start time.Time) (Result, error) {
+	if !im.keep {
+		dst, err := moveInto(path, processedDir(im.processed, im.now()), res.SHA256)
+		if err != nil {
+			return res, &TransientError{Op: "move", Err: err}
+		}
+		res.Dest = dst
+	}
+	res.Duration = im.now().Sub(start)
+	return res, nil
+}

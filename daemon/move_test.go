@@ -1,0 +1,138 @@
+package daemon
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMoveIntoNeverOverwrites(t *testing.T) {
+	inbox, dest := t.TempDir(), filepath.Join(t.TempDir(), "processed")
+	sha := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+	var got []string
+	for i, content := range []string{"first", "second", "third"} {
+		src := filepath.Join(inbox, "export.xml")
+		writeFile(t, src, content)
+		dst, err := moveInto(src, dest, sha)
+		if err != nil {
+			t.Fatalf("move %d: %v", i, err)
+		}
+		got = append(got, filepath.Base(dst))
+		if _, err := os.Stat(src); !os.IsNotExist(err) {
+			t.Errorf("move %d left the source behind (stat err %v)", i, err)
+		}
+	}
+	want := []string{"export.xml", "export.0123456789ab.xml", "export.0123456789ab-2.xml"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("move %d went to %q, want %q", i, got[i], want[i])
+		}
+	}
+	for i, content := range []string{"first", "second", "third"} {
+		data, err := os.ReadFile(filepath.Join(dest, want[i]))
+		if err != nil || string(data) != content {
+			t.Errorf("%s holds %q (%v), want %q", want[i], data, err, content)
+		}
+	}
+}
+
+func TestMoveIntoAcrossFilesystems(t *testing.T) {
+	const shm = "/dev/shm"
+	if fi, err := os.Stat(shm); err != nil || !fi.IsDir() {
+		t.Fatalf("this test needs the tmpfs at %s: %v", shm, err)
+	}
+	dest, err := os.MkdirTemp(shm, "cacsd-move-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dest) })
+
+	src := filepath.Join(t.TempDir(), "export.xml")
+	writeFile(t, src, "content")
+	writeFile(t, filepath.Join(dest, "export.xml"), "older")
+	dst, err := moveInto(src, dest, "feedfacefeedface")
+	if err != nil {
+		t.Fatalf("move across filesystems: %v", err)
+	}
+	if filepath.Base(dst) != "export.feedfacefeed.xml" {
+		t.Errorf("moved to %s, want the hash-suffixed name", dst)
+	}
+	if data, _ := os.ReadFile(dst); string(data) != "content" {
+		t.Errorf("moved file holds %q", data)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dest, "export.xml")); string(data) != "older" {
+		t.Errorf("existing file overwritten: %q", data)
+	}
+	if _, err := os.Stat(src); !os.IsNotExist(err) {
+		t.Errorf("source still there after the copy (stat err %v)", err)
+	}
+	if fi, _ := os.Stat(dst); fi.Mode().Perm() != fileMode {
+		t.Errorf("mode %v, want %v", fi.Mode().Perm(), fileMode)
+	}
+	entries, _ := os.ReadDir(dest)
+	if len(entries) != 2 {
+		t.Errorf("destination holds %d entries, want 2 (no temporary files)", len(entries))
+	}
+}
+
+func TestWriteReport(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.xml")
+	r := Report{File: "bad.xml", Size: 3, FailedAt: time.Now().UTC(), Reason: "why"}
+	if err := writeReport(path, r); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path + ".error.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Report
+	if err := json.Unmarshal(data, &got); err != nil || got.Reason != "why" {
+		t.Errorf("report reads back as %+v (%v)", got, err)
+	}
+	if err := writeReport(path, r); err == nil {
+		t.Error("second report for the same file replaced the first; want an error")
+	}
+}
+
+func TestCandidateName(t *testing.T) {
+	cfg := DefaultConfig("/x")
+	for name, want := range map[string]bool{
+		"export.xml":            true,
+		"EXPORT.XML":            true,
+		".export.xml":           false,
+		"export.xml~":           false,
+		"export.xml.part":       false,
+		"export.xml.filepart":   false,
+		"export.xml.partial":    false,
+		"export.xml.tmp":        false,
+		"export.xml.crdownload": false,
+		"export.csv":            false,
+		"export.xml.done":       false,
+	} {
+		if got := cfg.candidateName(name); got != want {
+			t.Errorf("candidateName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{
+		1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second,
+		7: time.Minute, 50: time.Minute,
+	} {
+		if got := backoff(n); got != want {
+			t.Errorf("backoff(%d) = %v, want %v", n, got, want)
+		}
+	}
+}

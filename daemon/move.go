@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,14 +49,21 @@ func moveInto(src, dir, sha string) (string, error) {
 	for i := 0; ; i++ {
 		dst := filepath.Join(dir, clashName(base, sha, i))
 		err := renameNoReplace(src, dst)
-		if errors.Is(err, os.ErrExist) {
-			continue
-		}
 		if errors.Is(err, unix.EXDEV) {
 			err = copyNoReplace(src, dst)
-			if errors.Is(err, os.ErrExist) {
-				continue
+		}
+		if errors.Is(err, os.ErrExist) {
+			// The same bytes already there under this name (a copy
+			// interrupted before the source was removed, or the same file
+			// delivered twice): keep one.
+			if sha != "" && hasHash(dst, sha) {
+				if err := os.Remove(src); err != nil {
+					return "", err
+				}
+				syncDir(filepath.Dir(src))
+				return dst, nil
 			}
+			continue
 		}
 		if err != nil {
 			return "", err
@@ -141,6 +150,20 @@ func copyNoReplace(src, dst string) error {
 	}
 	syncDir(filepath.Dir(dst))
 	return os.Remove(src)
+}
+
+// hasHash reports whether the file at path has the given SHA-256 (hex).
+func hasHash(path, sha string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return hex.EncodeToString(h.Sum(nil)) == sha
 }
 
 // syncDir flushes a folder's entries so that a move survives a power cut.

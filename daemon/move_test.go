@@ -46,6 +46,28 @@ func TestMoveIntoNeverOverwrites(t *testing.T) {
 	}
 }
 
+func TestMoveIntoKeepsOneOfIdenticalFiles(t *testing.T) {
+	inbox, dest := t.TempDir(), t.TempDir()
+	// sha256("same")
+	const sha = "0967115f2813a3541eaef77de9d9d5773f1c0c04314b0bbfe4ff3b3b1c55b5d5"
+	writeFile(t, filepath.Join(dest, "export.xml"), "same")
+	src := filepath.Join(inbox, "export.xml")
+	writeFile(t, src, "same")
+	dst, err := moveInto(src, dest, sha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Base(dst) != "export.xml" {
+		t.Errorf("moved to %s; want the existing identical export.xml", dst)
+	}
+	if _, err := os.Stat(src); !os.IsNotExist(err) {
+		t.Errorf("source still in the inbox (stat err %v)", err)
+	}
+	if entries, _ := os.ReadDir(dest); len(entries) != 1 {
+		t.Errorf("destination holds %d files, want 1", len(entries))
+	}
+}
+
 func TestMoveIntoAcrossFilesystems(t *testing.T) {
 	const shm = "/dev/shm"
 	if fi, err := os.Stat(shm); err != nil || !fi.IsDir() {

@@ -1,10 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -104,32 +104,44 @@ func (p *cutProxy) restore(t *testing.T) {
 	p.serve(ln)
 }
 
+// TestDatabaseOutageFilesWait cuts the daemon off from PostgreSQL for 30
+// seconds while files keep arriving: they wait in the inbox, the outage
+// and the recovery are each logged once, and every file is handled once
+// the database is back. Cutting a proxy is an outage from the daemon's
+// side without stopping the server other test packages share.
 func TestDatabaseOutageFilesWait(t *testing.T) {
+	outage := 30 * time.Second
+	if testing.Short() {
+		outage = 3 * time.Second
+	}
 	proxy, url := newCutProxy(t, repotest.New(t, "outage"))
 	root := t.TempDir()
 	p := startDaemon(t, url, root, "--custodian", "2280")
 	inbox := filepath.Join(root, "inbox")
 
 	proxy.cut()
-	copyFile(t, filepath.Join(samples, "good", "batch-mixed.xml"), filepath.Join(inbox, "a.xml"))
-	copyFile(t, filepath.Join(samples, "bad", "bad-route.xml"), filepath.Join(inbox, "b.xml"))
+	copyFile(t, filepath.Join(samples, "bad", "bad-route.xml"), filepath.Join(inbox, "bad.xml"))
 	eventually(t, 30*time.Second, "the outage to be logged", func() bool {
 		return strings.Contains(p.out.String(), "database unavailable")
 	})
-	// Several retries happen within this window (backoff 1 s, 2 s, ...).
-	deadline := time.Now().Add(4 * time.Second)
-	for time.Now().Before(deadline) {
-		if n := len(dirNames(t, inbox)); n != 2 {
-			t.Fatalf("inbox holds %d files during the outage, want both to wait", n)
+	// Files keep arriving during the outage, and all of them wait.
+	var arrived []string
+	for end := time.Now().Add(outage); time.Now().Before(end); {
+		name := fmt.Sprintf("during-%02d.xml", len(arrived))
+		copyData(t, genExport(fmt.Sprintf("OUT%02d", len(arrived)), 2), filepath.Join(inbox, name))
+		arrived = append(arrived, name)
+		time.Sleep(outage / 10)
+		if n := len(dirNames(t, inbox)); n != len(arrived)+1 {
+			t.Fatalf("inbox holds %d files during the outage, want all %d to wait",
+				n, len(arrived)+1)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	if f := dirNames(t, filepath.Join(root, "failed")); len(f) != 0 {
 		t.Fatalf("failed/ holds %v during the outage; want nothing", f)
 	}
 
 	proxy.restore(t)
-	eventually(t, 90*time.Second, "files to be handled after the outage", p.inboxEmpty(t))
+	eventually(t, 2*time.Minute, "files to be handled after the outage", p.inboxEmpty(t))
 	if code := p.stop(t); code != 0 {
 		t.Errorf("exit code: got %d, want 0", code)
 	}
@@ -141,10 +153,15 @@ func TestDatabaseOutageFilesWait(t *testing.T) {
 		t.Errorf("recovery logged %d times, want once", n)
 	}
 	failed := dirNames(t, filepath.Join(root, "failed"))
-	if len(failed) != 2 { // b.xml and its report
-		t.Errorf("failed/ holds %v, want b.xml and b.xml.error.json", failed)
+	if len(failed) != 2 { // bad.xml and its report
+		t.Errorf("failed/ holds %v, want bad.xml and bad.xml.error.json", failed)
 	}
-	if _, err := os.Stat(filepath.Join(root, "processed", time.Now().Format("2006/01/02"), "a.xml")); err != nil {
-		t.Errorf("a.xml not in processed/: %v", err)
+	day := filepath.Join(root, "processed", time.Now().Format("2006/01/02"))
+	if got := dirNames(t, day); len(got) != len(arrived) {
+		t.Errorf("processed/ holds %d files, want %d", len(got), len(arrived))
+	}
+	db := openDB(t, url)
+	if n := count(t, db, `SELECT count(*) FROM service_request`); n != 2*len(arrived) {
+		t.Errorf("service requests: got %d, want %d", n, 2*len(arrived))
 	}
 }

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -17,12 +18,30 @@ var postcodePattern = regexp.MustCompile(`^(GIR0AA|[A-Z]{1,2}[0-9][A-Z0-9]?[0-9]
 // have the UK shape comes back as written, trimmed, with false.
 func NormalizePostcode(s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	compact := strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	compact := compactUpper(s)
 	if !postcodePattern.MatchString(compact) {
 		return s, false
 	}
 	cut := len(compact) - 3
 	return compact[:cut] + " " + compact[cut:], true
+}
+
+// CanonicalPostcode writes any postcode text in one form, fit both to show
+// and to compare: a UK postcode as NormalizePostcode writes it, anything
+// else trimmed and upper-cased with each run of space as one space
+// (" bfpo  123" gives "BFPO 123").
+func CanonicalPostcode(s string) string {
+	if p, ok := NormalizePostcode(s); ok {
+		return p
+	}
+	return strings.Join(strings.Fields(strings.ToUpper(s)), " ")
+}
+
+// PostcodeKey is the form postcodes are matched in: upper case with every
+// space taken out, whether or not the text is a UK postcode ("me1 1xx" and
+// "ME11XX" both give "ME11XX").
+func PostcodeKey(s string) string {
+	return compactUpper(s)
 }
 
 // NormalizeEmail trims and lower-cases an email address, for matching.
@@ -31,10 +50,30 @@ func NormalizeEmail(s string) string {
 }
 
 // NormalizeName lower-cases a person's or business's name for matching:
-// apostrophes and full stops are dropped ("O'Brien" matches "OBrien"), other
-// punctuation separates words, and runs of space become one space.
+// apostrophes and full stops are dropped ("O'Brien" matches "OBrien"), "&"
+// reads as "and", other punctuation separates words, and runs of space
+// become one space.
 func NormalizeName(s string) string {
 	return normalizeWords(s)
+}
+
+// NameKey reduces a person's name, typically a surname, to the letters and
+// digits that identify it: NormalizeName with the spaces and accents taken
+// out, so that "O'Brien-Müller", "OBrien Muller" and "obrien müller" all give
+// "obrienmuller", and "van der Berg" meets "Vanderberg".
+func NameKey(s string) string {
+	return foldMarks(strings.ReplaceAll(normalizeWords(s), " ", ""))
+}
+
+// Initial returns the first letter of a forename in lower case and without
+// its accent ("Élodie" gives "e"), or "" when the forename has no letter.
+func Initial(forename string) string {
+	for _, r := range foldMarks(strings.ToLower(forename)) {
+		if unicode.IsLetter(r) {
+			return string(r)
+		}
+	}
+	return ""
 }
 
 // NormalizeAddressLine lower-cases an address line for matching, with the
@@ -44,20 +83,37 @@ func NormalizeAddressLine(s string) string {
 	return normalizeWords(s)
 }
 
-// companySuffixes are the legal forms dropped from the end of a company
-// name, so that "Roofline Fixers Ltd" matches "Roofline Fixers Limited".
-var companySuffixes = []string{"ltd", "limited", "plc", "llp"}
+// legalForms are the words of a company name that say what kind of company
+// it is rather than which, so that "Roofline Fixers Ltd" matches "Roofline
+// Fixers Limited".
+var legalForms = []string{"ltd", "limited", "plc", "llp"}
 
-// NormalizeCompanyName is NormalizeName for a business: "&" reads as "and"
-// and a trailing legal form (Ltd, Limited, PLC, LLP) is dropped.
+// NormalizeCompanyName is NormalizeName for a business, with the legal forms
+// (Ltd, Limited, PLC, LLP) dropped wherever they stand as words: "Smith &
+// Sons (Kent) Ltd" and "Smith and Sons Limited (Kent)" both give "smith and
+// sons kent". A name that is nothing but legal forms is kept whole.
 func NormalizeCompanyName(s string) string {
-	name := normalizeWords(strings.ReplaceAll(s, "&", " and "))
-	for _, suffix := range companySuffixes {
-		if rest, ok := strings.CutSuffix(name, " "+suffix); ok {
-			return rest
-		}
+	name := normalizeWords(s)
+	words := strings.Fields(name)
+	kept := slices.DeleteFunc(slices.Clone(words), func(w string) bool {
+		return slices.Contains(legalForms, w)
+	})
+	if len(kept) == 0 {
+		return name
 	}
-	return name
+	return strings.Join(kept, " ")
+}
+
+// NormalizeCompanyNumber upper-cases a Companies House number, takes out
+// its spaces and pads a purely numeric one to 8 digits ("sc 123456" gives
+// "SC123456", "1234567" gives "01234567"). It reports false for anything
+// that is then not 8 letters or digits, and returns it in that form.
+func NormalizeCompanyNumber(s string) (string, bool) {
+	s = compactUpper(s)
+	if isDigits(s) && len(s) < 8 {
+		s = strings.Repeat("0", 8-len(s)) + s
+	}
+	return s, companyPattern.MatchString(s)
 }
 
 // WebsiteHost returns the lower-case host name of a website address, without
@@ -69,7 +125,7 @@ func WebsiteHost(s string) string {
 		host = rest
 	}
 	if i := strings.IndexAny(host, "/?#"); i >= 0 {
-		host = host[:i]
+		host = strings.TrimSpace(host[:i])
 	}
 	if i := strings.LastIndexByte(host, '@'); i >= 0 {
 		host = host[i+1:]
@@ -113,26 +169,53 @@ func NormalizePhone(s string) string {
 	return "0" + strings.TrimPrefix(digits, "0")
 }
 
-// normalizeWords is the shared rule of NormalizeName and
-// NormalizeAddressLine.
+// normalizeWords is the shared rule of NormalizeName, NormalizeAddressLine
+// and NormalizeCompanyName.
 func normalizeWords(s string) string {
 	s = norm.NFC.String(strings.ToLower(s))
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
+	// sep writes the one space owed between two words.
+	sep := func() {
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+	}
 	for _, r := range s {
 		switch {
 		case r == '\'' || r == '’' || r == '‘' || r == '`' || r == '.':
 			continue
+		case r == '&':
+			space = true
+			sep()
+			b.WriteString("and")
+			space = true
 		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r):
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
+			sep()
 			b.WriteRune(r)
 		default:
 			space = true
 		}
 	}
 	return b.String()
+}
+
+// compactUpper upper-cases s and takes out all its white space.
+func compactUpper(s string) string {
+	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
+}
+
+// foldMarks takes the accents and other combining marks off s ("müller"
+// gives "muller"). Matching on names folds them because the same person is
+// typed with and without them.
+func foldMarks(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsMark(r) {
+			return -1
+		}
+		return r
+	}, norm.NFD.String(s))
+	return norm.NFC.String(s)
 }

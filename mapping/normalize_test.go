@@ -30,6 +30,35 @@ func TestNormalizePostcode(t *testing.T) {
 	}
 }
 
+func TestNormalizeCompanyNumber(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"09999991", "09999991", true},
+		{"9999991", "09999991", true},
+		{"1234567", "01234567", true},
+		{"123", "00000123", true},
+		{"sc123456", "SC123456", true},
+		{"sc 123456", "SC123456", true},
+		{" NI012345 ", "NI012345", true},
+		{"SC12345", "SC12345", false},
+		{"123456789", "123456789", false},
+		{"012345678", "012345678", false},
+		{"AB-12345", "AB-12345", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := NormalizeCompanyNumber(tt.in)
+			if got != tt.want || ok != tt.ok {
+				t.Errorf("NormalizeCompanyNumber(%q): got %q, %v, want %q, %v",
+					tt.in, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
 // normaliserTest is one input and the output wanted from a normaliser.
 type normaliserTest struct{ in, want string }
 
@@ -42,6 +71,25 @@ func runNormaliser(t *testing.T, name string, fn func(string) string, tests []no
 			}
 		})
 	}
+}
+
+func TestCanonicalPostcode(t *testing.T) {
+	runNormaliser(t, "CanonicalPostcode", CanonicalPostcode, []normaliserTest{
+		{" me1  1xx ", "ME1 1XX"},
+		{"ME11XX", "ME1 1XX"},
+		{" bfpo  123", "BFPO 123"},
+		{"not known", "NOT KNOWN"},
+		{"", ""},
+	})
+}
+
+func TestPostcodeKey(t *testing.T) {
+	runNormaliser(t, "PostcodeKey", PostcodeKey, []normaliserTest{
+		{" me1  1xx ", "ME11XX"},
+		{"ME1 1XX", "ME11XX"},
+		{"bfpo 123", "BFPO123"},
+		{"", ""},
+	})
 }
 
 func TestNormalizeEmail(t *testing.T) {
@@ -59,8 +107,34 @@ func TestNormalizeName(t *testing.T) {
 		{"Mary-Jane", "mary jane"},
 		{"J.P. Smith", "jp smith"},
 		{"Zoe\u0308", "zoë"}, // decomposed diaeresis composes
+		{"Mr & Mrs Example", "mr and mrs example"},
 		{"", ""},
 		{"!!!", ""},
+	})
+}
+
+func TestNameKey(t *testing.T) {
+	runNormaliser(t, "NameKey", NameKey, []normaliserTest{
+		{"O'Brien-Müller", "obrienmuller"},
+		{"OBrien Muller", "obrienmuller"},
+		{"Mu\u0308ller", "muller"}, // decomposed diaeresis
+		{" van der Berg ", "vanderberg"},
+		{"D’Souza", "dsouza"},
+		{"Øvergård", "øvergard"}, // ø is a letter of its own, not an accented o
+		{"", ""},
+		{"--", ""},
+	})
+}
+
+func TestInitial(t *testing.T) {
+	runNormaliser(t, "Initial", Initial, []normaliserTest{
+		{"  zoë", "z"},
+		{"Élodie", "e"},
+		{"E\u0301lodie", "e"},
+		{"'Anne", "a"},
+		{"Øyvind", "ø"},
+		{"", ""},
+		{"42", ""},
 	})
 }
 
@@ -73,6 +147,13 @@ func TestNormalizeCompanyName(t *testing.T) {
 		{"Law Partners LLP", "law partners"},
 		{"Ltd", "ltd"},
 		{"Corner Shop Convenience", "corner shop convenience"},
+		{"Smith & Sons (Kent) Ltd", "smith and sons kent"},
+		{"Smith and Sons Limited (Kent)", "smith and sons kent"},
+		{"Smith&Sons", "smith and sons"},
+		{"Bob's Builders", "bobs builders"},
+		{"B.T. plc", "bt"},
+		{"Ltdco Services", "ltdco services"},
+		{"Cre\u0300me Kitchens", "crème kitchens"},
 	})
 }
 
@@ -82,6 +163,8 @@ func TestNormalizeAddressLine(t *testing.T) {
 		{"  14 Orchard   Row ", "14 orchard row"},
 		{"3-5 High St.", "3 5 high st"},
 		{"St. John's Road", "st johns road"},
+		{"14, Orchard Row.", "14 orchard row"},
+		{"Unit 2, Smith & Sons Yard", "unit 2 smith and sons yard"},
 	})
 }
 
@@ -92,8 +175,12 @@ func TestWebsiteHost(t *testing.T) {
 		{"HTTP://WWW.Example.com/shop/?q=1", "example.com"},
 		{"example.com/", "example.com"},
 		{"https://example.com:8443/", "example.com"},
+		{"HTTPS://WWW.Roof-Care.example:8443/a/b?c#d", "roof-care.example"},
+		{"http://user@shop.example/", "shop.example"},
+		{"roofcare.example / facebook.com/roofcare", "roofcare.example"},
 		{"example.com.", "example.com"},
 		{"https://", ""},
+		{"  ", ""},
 		{"", ""},
 		{"not a website", ""},
 	})
@@ -109,4 +196,44 @@ func TestNormalizePhone(t *testing.T) {
 		{"+33 1 23 45 67 89", "+33123456789"},
 		{"", ""},
 	})
+}
+
+// TestKeysMeet holds the spellings of one person, business or place that
+// must give one match key, and a few that must not.
+func TestKeysMeet(t *testing.T) {
+	tests := []struct {
+		name string
+		key  func(string) string
+		a, b string
+		meet bool
+	}{
+		{"surname punctuation", NameKey, "O'Brien-Müller", "OBrien Muller", true},
+		{"surname spacing", NameKey, "van der Berg", "Vanderberg", true},
+		{"surname composed or not", NameKey, "Müller", "Mu\u0308ller", true},
+		{"surname different", NameKey, "Brien", "OBrien", false},
+		{"initial accent", Initial, "Élodie", "elodie", true},
+		{"postcode spacing", PostcodeKey, "me1 1xx", "ME11XX", true},
+		{"bad postcode spacing", CanonicalPostcode, "bfpo  123", "BFPO 123", true},
+		{"ltd and limited", NormalizeCompanyName,
+			"Roofline Fixers Ltd", "Roofline Fixers Limited", true},
+		{"ampersand and and", NormalizeCompanyName,
+			"Smith & Sons (Kent) Ltd", "SMITH AND SONS (KENT) LIMITED", true},
+		{"legal form mid-name", NormalizeCompanyName,
+			"Roofline Fixers Ltd (Kent)", "Roofline Fixers (Kent)", true},
+		{"other company", NormalizeCompanyName,
+			"Roofline Fixers Ltd", "Roofline Fitters Ltd", false},
+		{"address ampersand", NormalizeAddressLine,
+			"Smith & Sons Yard", "Smith and Sons Yard", true},
+		{"email case", NormalizeEmail, "M.Example@Example.ORG", "m.example@example.org", true},
+		{"website scheme", WebsiteHost, "https://www.roof-care.example/", "roof-care.example", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ka, kb := tt.key(tt.a), tt.key(tt.b)
+			if (ka == kb) != tt.meet {
+				t.Errorf("keys of %q and %q: got %q and %q, want meet=%v",
+					tt.a, tt.b, ka, kb, tt.meet)
+			}
+		})
+	}
 }

@@ -84,7 +84,7 @@ func (r *caseReader) companyNumber(field string) (string, error) {
 	if err != nil || s == "" {
 		return "", err
 	}
-	n, ok := normalizeCompanyNumber(s)
+	n, ok := NormalizeCompanyNumber(s)
 	if !ok {
 		r.problem(field, at, "%s: not a company number (want 8 letters or digits)", quote(s))
 		return "", nil

@@ -139,17 +139,6 @@ func parseSequence(s string) (int, error) {
 	return n, nil
 }
 
-// normalizeCompanyNumber upper-cases a Companies House number and pads a
-// purely numeric one to 8 digits. It reports false for anything that is
-// then not 8 letters or digits.
-func normalizeCompanyNumber(s string) (string, bool) {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	if isDigits(s) && len(s) < 8 {
-		s = strings.Repeat("0", 8-len(s)) + s
-	}
-	return s, companyPattern.MatchString(s)
-}
-
 // isDigits reports whether s is one or more ASCII digits.
 func isDigits(s string) bool {
 	if s == "" {

@@ -161,28 +161,3 @@ func TestParseSequence(t *testing.T) {
 		})
 	}
 }
-
-func TestNormalizeCompanyNumber(t *testing.T) {
-	tests := []struct {
-		in, want string
-		ok       bool
-	}{
-		{"09999991", "09999991", true},
-		{"9999991", "09999991", true},
-		{"123", "00000123", true},
-		{"sc123456", "SC123456", true},
-		{" NI012345 ", "NI012345", true},
-		{"SC12345", "SC12345", false},
-		{"123456789", "123456789", false},
-		{"AB-12345", "AB-12345", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, ok := normalizeCompanyNumber(tt.in)
-			if got != tt.want || ok != tt.ok {
-				t.Errorf("normalizeCompanyNumber(%q): got %q, %v, want %q, %v",
-					tt.in, got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-}

@@ -82,11 +82,15 @@ func traderContact(t *mapping.Trader) *contact {
 		t.Address == nil && t.Telephone == "" && t.Email == "" && t.Website == "" {
 		return nil
 	}
+
+	// A decoded number is normalised already; one that is still not valid is
+	// kept in the same form rather than dropped, so that it matches itself.
+	number, _ := mapping.NormalizeCompanyNumber(t.CompanyNumber)
 	ct := &contact{
 		Kind:          kindTrader,
 		Name:          optString(t.Name),
 		TradingAs:     optString(t.TradingAs),
-		CompanyNumber: optString(companyNumber(t.CompanyNumber)),
+		CompanyNumber: optString(number),
 		Telephone:     optString(t.Telephone),
 		Email:         optString(t.Email),
 		Website:       optString(t.Website),
@@ -125,12 +129,12 @@ func (ct *contact) deriveKeys() {
 		}
 		return optString(f(*s))
 	}
-	ct.EmailNorm = key(emailKey, ct.Email)
-	ct.SurnameNorm = key(nameKey, ct.Surname)
-	ct.Initial = key(initialKey, ct.Forename)
-	ct.PostcodeNorm = key(postcodeKey, ct.Postcode)
-	ct.NameNorm = key(companyNameKey, ct.Name)
-	ct.WebsiteHost = key(websiteHost, ct.Website)
+	ct.EmailNorm = key(mapping.NormalizeEmail, ct.Email)
+	ct.SurnameNorm = key(mapping.NameKey, ct.Surname)
+	ct.Initial = key(mapping.Initial, ct.Forename)
+	ct.PostcodeNorm = key(mapping.PostcodeKey, ct.Postcode)
+	ct.NameNorm = key(mapping.NormalizeCompanyName, ct.Name)
+	ct.WebsiteHost = key(mapping.WebsiteHost, ct.Website)
 }
 
 // fillFrom fills in what ct lacks from in, and reports whether anything

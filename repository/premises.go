@@ -35,7 +35,7 @@ func newPremises(a *mapping.Address, traderID *int64) *premises {
 	}
 	var line1 string
 	if len(a.Lines) > 0 {
-		line1 = line1Key(a.Lines[0])
+		line1 = mapping.NormalizeAddressLine(a.Lines[0])
 	}
 	if line1 == "" && a.UPRN == "" {
 		return nil
@@ -45,7 +45,7 @@ func newPremises(a *mapping.Address, traderID *int64) *premises {
 		AddressLines:    pq.StringArray(slices.Clone(a.Lines)),
 		Town:            optString(a.Town),
 		County:          optString(a.County),
-		Postcode:        optString(postcodeText(a.Postcode)),
+		Postcode:        optString(mapping.CanonicalPostcode(a.Postcode)),
 		Line1Norm:       optString(line1),
 		TraderContactID: traderID,
 	}

@@ -56,6 +56,10 @@ func moveInto(src, dir, sha string) (string, error) {
 				continue
 			}
 		}
+		if err != nil && errors.Is(err, os.ErrNotExist) && !exists(src) {
+			// Another daemon sharing the inbox moved it first.
+			return "", ErrGone
+		}
 		if err != nil {
 			return "", err
 		}
@@ -66,6 +70,12 @@ func moveInto(src, dir, sha string) (string, error) {
 		syncDir(dir)
 		return dst, nil
 	}
+}
+
+// exists reports whether path names anything, a link included.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, os.ErrNotExist)
 }
 
 // clashName is the i-th name tried for base: base itself, then base with a

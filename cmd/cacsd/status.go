@@ -52,6 +52,9 @@ func (o *options) showStatus(ctx context.Context, w io.Writer, asJSON bool, limi
 		return &exitError{exitTrouble, err}
 	}
 	defer store.Close()
+	if err := store.CheckSchema(ctx); err != nil {
+		return &exitError{exitTrouble, fmt.Errorf("%w (run cacsd migrate)", err)}
+	}
 
 	st, err := daemon.ReadStatus(ctx, cfg, store, limit)
 	if err != nil {

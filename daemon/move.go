@@ -63,9 +63,11 @@ func moveInto(src, dir, sha string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := os.Chmod(dst, fileMode); err != nil {
-			return dst, fmt.Errorf("chmod %s: %w", dst, err)
-		}
+		// Only the owner may chmod, and a file delivered by another user
+		// (an SFTP account sharing the inbox through a group) stays theirs.
+		// The move has happened, so failing here would report it undone;
+		// the 0750 folders still keep everyone else out.
+		_ = os.Chmod(dst, fileMode)
 		syncDir(filepath.Dir(src))
 		syncDir(dir)
 		return dst, nil

@@ -258,3 +258,15 @@ func TestStaticBinaryAsNonRoot(t *testing.T) {
 		t.Errorf("warnings running as non-root:\n%s", out)
 	}
 }
+
+func TestAlertRules(t *testing.T) {
+	promtool := need(t, "promtool")
+	out, err := exec.Command(promtool, "check", "rules",
+		filepath.Join(deploy, "prometheus", "alerts.yml")).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "SUCCESS") {
+		t.Errorf("promtool check rules: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "rules found") {
+		t.Errorf("promtool found no rules:\n%s", out)
+	}
+}

@@ -23,6 +23,7 @@ type Config struct {
 	MaxFileSize     int64         // larger files fail without being read
 	PollOnly        bool          // no fsnotify: the scan alone finds files
 	ShutdownTimeout time.Duration // in-flight imports get this long to finish
+	HTTPAddr        string        // metrics and probes listen here; empty for none
 
 	// Custodian is the local custodian code used for a file that names no
 	// recipient. Empty means such a file fails.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"cacsd/repository"
@@ -25,11 +26,19 @@ const (
 // eventDelay gathers a burst of fsnotify events into one scan.
 const eventDelay = 50 * time.Millisecond
 
-// Daemon watches the inbox and imports what settles there.
+// Daemon watches the inbox and imports what settles there, and serves its
+// metrics and health over HTTP.
 type Daemon struct {
-	cfg Config
-	imp *Importer
-	log *zap.Logger
+	cfg     Config
+	store   *repository.Store
+	imp     *Importer
+	log     *zap.Logger
+	reg     *prometheus.Registry
+	metrics *Metrics
+
+	probe    chan chan struct{} // liveness: the loop answers while it runs
+	ready    chan struct{}      // closed once the inbox is watched
+	stopping chan struct{}      // closed when shutdown begins
 
 	// Owned by the Run loop.
 	files     map[string]*tracked
@@ -57,17 +66,33 @@ type done struct {
 	err  error
 }
 
-// New returns a daemon for cfg, importing into store.
-func New(cfg Config, store *repository.Store, log *zap.Logger) (*Daemon, error) {
+// New returns a daemon for cfg, importing into store. Its metrics are
+// registered with reg, which /metrics serves.
+func New(cfg Config, store *repository.Store, log *zap.Logger,
+	reg *prometheus.Registry) (*Daemon, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if err := reg.Register(newBacklogCollector(cfg)); err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
 	return &Daemon{
-		cfg:   cfg,
-		imp:   NewImporter(store, cfg, false),
-		log:   log,
-		files: make(map[string]*tracked),
+		cfg:      cfg,
+		store:    store,
+		imp:      NewImporter(store, cfg, false),
+		log:      log,
+		reg:      reg,
+		metrics:  NewMetrics(reg),
+		probe:    make(chan chan struct{}),
+		ready:    make(chan struct{}),
+		stopping: make(chan struct{}),
+		files:    make(map[string]*tracked),
 	}, nil
+}
+
+// Ready is closed once the daemon watches the inbox and serves HTTP.
+func (d *Daemon) Ready() <-chan struct{} {
+	return d.ready
 }
 
 // Run watches the inbox until ctx is done, then stops taking files, lets
@@ -79,6 +104,18 @@ func (d *Daemon) Run(ctx context.Context) error {
 			return fmt.Errorf("create folder: %w", err)
 		}
 	}
+	if t, err := d.store.LastSuccess(ctx); err == nil {
+		d.metrics.succeeded(t)
+	} else {
+		d.log.Debug("last import time unknown", zap.Error(err))
+	}
+
+	srv, err := d.serveHTTP()
+	if err != nil {
+		return err
+	}
+	// Stopped last, so that probes see the drain as not ready.
+	defer srv.stop(d.log)
 
 	events := make(chan struct{}, 1)
 	if !d.cfg.PollOnly {
@@ -106,8 +143,10 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	d.log.Info("watching inbox", zap.String("inbox", d.cfg.Inbox),
 		zap.Bool("poll_only", d.cfg.PollOnly), zap.Int("workers", d.cfg.Workers))
+	close(d.ready)
 	d.loop(ctx, jobs, results, events)
 
+	close(d.stopping)
 	close(jobs)
 	d.drain(cancelWork, results, &wg)
 	return nil
@@ -130,6 +169,7 @@ func (d *Daemon) watch(poke chan<- struct{}) (*fsnotify.Watcher, error) {
 				if !ok {
 					return
 				}
+				d.metrics.events.Inc()
 				d.log.Debug("inbox event", zap.String("file", filepath.Base(ev.Name)),
 					zap.String("op", ev.Op.String()))
 			case err, ok := <-w.Errors:
@@ -187,6 +227,8 @@ func (d *Daemon) loop(ctx context.Context, jobs chan<- string, results <-chan do
 		case r := <-results:
 			d.busy--
 			d.settle(r)
+		case reply := <-d.probe:
+			close(reply)
 		}
 		resetTimer(wake, d.nextWake(time.Now()))
 	}
@@ -212,6 +254,7 @@ func resetTimer(t *time.Timer, after time.Duration) {
 // scan lists the inbox, updates what is known of each candidate and queues
 // the settled ones, oldest first.
 func (d *Daemon) scan() {
+	d.metrics.scans.Inc()
 	entries, err := os.ReadDir(d.cfg.Inbox)
 	if err != nil {
 		d.log.Warn("cannot read inbox", zap.String("inbox", d.cfg.Inbox), zap.Error(err))
@@ -331,6 +374,7 @@ func (d *Daemon) settle(r done) {
 	case errors.As(r.err, &terr):
 		t.attempts++
 		t.retryAt = now.Add(backoff(t.attempts))
+		d.metrics.retried(terr)
 		d.transient(r.name, t, terr)
 	default:
 		// Import returns only the errors above; anything else is a bug,
@@ -382,10 +426,14 @@ func backoff(n int) time.Duration {
 func (d *Daemon) work(ctx context.Context, jobs <-chan string, results chan<- done) {
 	for name := range jobs {
 		res, err := d.imp.Import(ctx, filepath.Join(d.cfg.Inbox, name))
-		if err == nil {
+		switch {
+		case err == nil:
 			LogResult(d.log, res)
-		} else if errors.Is(err, ErrGone) {
-			d.log.Debug("file left the inbox before import", zap.String("file", name))
+			d.metrics.observe(res)
+		case errors.Is(err, ErrGone):
+			// Normal when daemons share the inbox: another one took it.
+			d.log.Debug("file handled elsewhere; gone from the inbox",
+				zap.String("file", name))
 		}
 		results <- done{name: name, res: res, err: err}
 	}
@@ -428,6 +476,9 @@ func LogResult(log *zap.Logger, r Result) {
 	}
 	if r.Dest != "" {
 		fields = append(fields, zap.String("dest", r.Dest))
+	}
+	if r.MovedByOther {
+		fields = append(fields, zap.Bool("moved_by_other", true))
 	}
 	switch r.Outcome {
 	case OutcomeFailed:

@@ -41,7 +41,10 @@ type Result struct {
 	Problems  []mapping.Problem
 	Reason    string // why the file failed
 	ReportErr error  // NAME.error.json could not be written
-	Duration  time.Duration
+	// MovedByOther is set when another daemon sharing the inbox moved the
+	// file to processed/ between this one's commit and its move.
+	MovedByOther bool
+	Duration     time.Duration
 }
 
 // Importer takes one file through reading, checking, the import
@@ -307,6 +310,10 @@ func (im *Importer) fail(ctx context.Context, f *os.File, path string, res Resul
 		return res, nil
 	}
 	dst, err := moveInto(path, im.failed, res.SHA256)
+	if errors.Is(err, ErrGone) {
+		// Another daemon failed the same file and moved it with its report.
+		return res, ErrGone
+	}
 	if err != nil {
 		return res, &TransientError{Op: "move", Err: err}
 	}
@@ -323,10 +330,20 @@ func (im *Importer) fail(ctx context.Context, f *os.File, path string, res Resul
 }
 
 // finish moves an imported (or already imported) file to processed/.
+//
+// With daemons sharing the inbox, the one that imported a file races the
+// others, which found its hash imported, to move it. Whoever loses finds
+// the file gone: an import is still reported (it wrote the cases), with no
+// destination; a duplicate is not, since another daemon did everything.
 func (im *Importer) finish(path string, res Result, start time.Time) (Result, error) {
 	if !im.keep {
 		dst, err := moveInto(path, processedDir(im.processed, im.now()), res.SHA256)
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrGone) && res.Outcome == OutcomeDuplicate:
+			return res, ErrGone
+		case errors.Is(err, ErrGone):
+			res.MovedByOther = true
+		case err != nil:
 			return res, &TransientError{Op: "move", Err: err}
 		}
 		res.Dest = dst

@@ -65,16 +65,28 @@ func moveInto(src, dir, sha string) (string, error) {
 			}
 			continue
 		}
+		if err != nil && errors.Is(err, os.ErrNotExist) && !exists(src) {
+			// Another daemon sharing the inbox moved it first.
+			return "", ErrGone
+		}
 		if err != nil {
 			return "", err
 		}
-		if err := os.Chmod(dst, fileMode); err != nil {
-			return dst, fmt.Errorf("chmod %s: %w", dst, err)
-		}
+		// Only the owner may chmod, and a file delivered by another user
+		// (an SFTP account sharing the inbox through a group) stays theirs.
+		// The move has happened, so failing here would report it undone;
+		// the 0750 folders still keep everyone else out.
+		_ = os.Chmod(dst, fileMode)
 		syncDir(filepath.Dir(src))
 		syncDir(dir)
 		return dst, nil
 	}
+}
+
+// exists reports whether path names anything, a link included.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return !errors.Is(err, os.ErrNotExist)
 }
 
 // clashName is the i-th name tried for base: base itself, then base with a

@@ -26,8 +26,11 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 		`SELECT max(version_id) FROM goose_db_version`); err != nil {
 		t.Fatal(err)
 	}
-	if latest != 2 {
-		t.Errorf("latest migration = %d, want 2", latest)
+	if latest != schemaVersion {
+		t.Errorf("latest migration = %d, want %d", latest, schemaVersion)
+	}
+	if err := s.CheckSchema(ctx); err != nil {
+		t.Errorf("CheckSchema after Migrate = %v, want nil", err)
 	}
 }
 

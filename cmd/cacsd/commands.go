@@ -9,6 +9,8 @@ import (
 	"os"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 
 	"cacsd/daemon"
@@ -47,6 +49,11 @@ func (o *options) runDaemon(ctx context.Context) error {
 		return &exitError{exitTrouble, err}
 	}
 	defer log.Sync()
+	dsn, source, err := o.dsn()
+	if err != nil {
+		return &exitError{exitTrouble, err}
+	}
+	o.logConfig(log, cfg, dsn, source)
 
 	store, err := o.openStore(ctx, !o.noMigrate)
 	if err != nil {
@@ -55,20 +62,40 @@ func (o *options) runDaemon(ctx context.Context) error {
 	}
 	defer store.Close()
 
-	d, err := daemon.New(cfg, store, log)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d, err := daemon.New(cfg, store, log, reg)
 	if err != nil {
 		return &exitError{exitTrouble, err}
 	}
-	log.Info("starting", zap.String("inbox", cfg.Inbox), zap.String("processed", cfg.Processed),
-		zap.String("failed", cfg.Failed), zap.Duration("settle", cfg.Settle),
-		zap.Duration("scan_interval", cfg.ScanInterval), zap.Int("workers", cfg.Workers),
-		zap.String("custodian", cfg.Custodian), zap.Int64("max_file_size", cfg.MaxFileSize),
-		zap.String("database", redactURL(o.dsn())))
-	if err := d.Run(ctx); err != nil {
+
+	notifyCtx, stopNotify := context.WithCancel(ctx)
+	waitNotify := newNotifier().run(notifyCtx, d, log)
+	err = d.Run(ctx)
+	stopNotify()
+	waitNotify()
+	if err != nil {
 		log.Error("cannot run", zap.Error(err))
 		return &exitError{exitTrouble, nil}
 	}
 	return nil
+}
+
+// logConfig writes the effective configuration once, at start, with the
+// database password masked.
+func (o *options) logConfig(log *zap.Logger, cfg daemon.Config, dsn, source string) {
+	log.Info("starting",
+		zap.String("inbox", cfg.Inbox), zap.String("processed", cfg.Processed),
+		zap.String("failed", cfg.Failed), zap.String("include", cfg.Include),
+		zap.Duration("settle", cfg.Settle), zap.Duration("empty_grace", cfg.EmptyGrace),
+		zap.Duration("scan_interval", cfg.ScanInterval), zap.Bool("poll_only", cfg.PollOnly),
+		zap.Int("workers", cfg.Workers), zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
+		zap.String("custodian", cfg.Custodian), zap.Int64("max_file_size", cfg.MaxFileSize),
+		zap.String("http_addr", cfg.HTTPAddr),
+		zap.String("database", redactURL(dsn)), zap.String("database_from", source),
+		zap.Bool("migrate", !o.noMigrate),
+		zap.String("log_level", o.logLevel), zap.String("log_format", o.logFormat))
 }
 
 func importCommand(stdout, stderr io.Writer) *ffcli.Command {

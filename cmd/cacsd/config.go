@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -36,11 +37,14 @@ type options struct {
 	pollOnly        bool
 	shutdownTimeout time.Duration
 
-	watching    bool // the watch flags were registered
-	databaseURL string
-	noMigrate   bool
-	logLevel    string
-	logFormat   string
+	httpAddr string
+
+	watching        bool // the watch flags were registered
+	databaseURL     string
+	databaseURLFile string
+	noMigrate       bool
+	logLevel        string
+	logFormat       string
 }
 
 // folderFlags registers the flags that place the inbox and its siblings.
@@ -64,7 +68,7 @@ func (o *options) importFlags(fs *flag.FlagSet) {
 func (o *options) watchFlags(fs *flag.FlagSet) {
 	o.watching = true
 	def := daemon.DefaultConfig("")
-	fs.StringVar(&o.include, "include", def.Include, "glob naming the files to import (case insensitive)")
+	o.includeFlag(fs)
 	fs.DurationVar(&o.settle, "settle", def.Settle, "a file must stay unchanged this long before it is read")
 	fs.DurationVar(&o.emptyGrace, "empty-grace", def.EmptyGrace,
 		"an empty file waits this long to be filled before it fails")
@@ -75,12 +79,27 @@ func (o *options) watchFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", def.ShutdownTimeout,
 		"on SIGINT/SIGTERM, imports in flight get this long to finish")
 	fs.BoolVar(&o.noMigrate, "no-migrate", false, "do not apply database migrations at start")
+	fs.StringVar(&o.httpAddr, "http-addr", defaultHTTPAddr,
+		"serve /metrics, /healthz and /readyz on this address; empty turns it off")
+}
+
+// defaultHTTPAddr is the endpoint's address unless told otherwise: local
+// only, on the port Prometheus's registry of exporters gives cacsd.
+const defaultHTTPAddr = "127.0.0.1:9464"
+
+// includeFlag registers the pattern naming the files to import.
+func (o *options) includeFlag(fs *flag.FlagSet) {
+	fs.StringVar(&o.include, "include", daemon.DefaultConfig("").Include,
+		"glob naming the files to import (case insensitive)")
 }
 
 // databaseFlags registers the connection flag.
 func (o *options) databaseFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.databaseURL, "database-url", "",
 		"PostgreSQL connection URL (env CACSD_DATABASE_URL or DATABASE_URL)")
+	fs.StringVar(&o.databaseURLFile, "database-url-file", "",
+		"file holding the connection URL, for secrets mounted as files "+
+			"(env CACSD_DATABASE_URL_FILE or DATABASE_URL_FILE)")
 }
 
 // logFlags registers the logging flags.
@@ -114,34 +133,60 @@ func (o *options) config() (daemon.Config, error) {
 		*p = abs
 	}
 	cfg.Custodian = o.custodian
+	if o.include != "" {
+		cfg.Include = o.include
+	}
 	if o.maxFileSize != 0 {
 		cfg.MaxFileSize = o.maxFileSize
 	}
 	if o.watching {
-		cfg.Include = o.include
 		cfg.Settle = o.settle
 		cfg.EmptyGrace = o.emptyGrace
 		cfg.ScanInterval = o.scanInterval
 		cfg.Workers = o.workers
 		cfg.PollOnly = o.pollOnly
 		cfg.ShutdownTimeout = o.shutdownTimeout
+		cfg.HTTPAddr = o.httpAddr
 	}
 	return cfg, cfg.Validate()
 }
 
-// dsn is the connection URL: the flag, else DATABASE_URL.
-func (o *options) dsn() string {
-	if o.databaseURL != "" {
-		return o.databaseURL
+// dsn is the connection URL and where it came from. In order: the flag
+// (or CACSD_DATABASE_URL), the file the flag names (or
+// CACSD_DATABASE_URL_FILE), DATABASE_URL, the file DATABASE_URL_FILE names.
+func (o *options) dsn() (url, source string, err error) {
+	switch {
+	case o.databaseURL != "":
+		return o.databaseURL, "--database-url", nil
+	case o.databaseURLFile != "":
+		return readSecret(o.databaseURLFile, "--database-url-file")
+	case os.Getenv("DATABASE_URL") != "":
+		return os.Getenv("DATABASE_URL"), "DATABASE_URL", nil
+	case os.Getenv("DATABASE_URL_FILE") != "":
+		return readSecret(os.Getenv("DATABASE_URL_FILE"), "DATABASE_URL_FILE")
 	}
-	return os.Getenv("DATABASE_URL")
+	return "", "", errors.New("no database: set DATABASE_URL, DATABASE_URL_FILE or --database-url")
+}
+
+// readSecret reads a secret from the file at path, without the line break
+// that editors and `kubectl create secret --from-file` leave.
+func readSecret(path, source string) (secret, from string, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", source, err)
+	}
+	secret = strings.TrimSpace(string(data))
+	if secret == "" {
+		return "", "", fmt.Errorf("%s: %s is empty", source, path)
+	}
+	return secret, source + " " + path, nil
 }
 
 // openStore connects to the database, migrating it unless told not to.
 func (o *options) openStore(ctx context.Context, migrate bool) (*repository.Store, error) {
-	dsn := o.dsn()
-	if dsn == "" {
-		return nil, errors.New("no database: set DATABASE_URL or --database-url")
+	dsn, _, err := o.dsn()
+	if err != nil {
+		return nil, err
 	}
 	store, err := repository.Open(ctx, dsn)
 	if err != nil {
@@ -156,12 +201,18 @@ func (o *options) openStore(ctx context.Context, migrate bool) (*repository.Stor
 	return store, nil
 }
 
-// redactURL hides the password of a connection URL for logs and errors.
-// A key=value connection string is not shown at all.
+// redactURL hides the password of a connection URL for logs and errors,
+// in the user part and in a password parameter. A key=value connection
+// string is not shown at all.
 func redactURL(dsn string) string {
 	u, err := url.Parse(dsn)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "(connection string hidden)"
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

@@ -25,11 +25,17 @@ type daemonProc struct {
 
 func startDaemon(t *testing.T, url, root string, extra ...string) *daemonProc {
 	t.Helper()
+	return startDaemonEnv(t, []string{"DATABASE_URL=" + url}, root, extra...)
+}
+
+// startDaemonEnv starts the daemon with env added to the test's own.
+func startDaemonEnv(t *testing.T, env []string, root string, extra ...string) *daemonProc {
+	t.Helper()
 	args := append([]string{"run", "--root", root, "--settle", "200ms",
 		"--scan-interval", "1s", "--empty-grace", "1s", "--log-format", "json",
-		"--log-level", "debug"}, extra...)
+		"--log-level", "debug", "--http-addr", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
+	cmd.Env = append(os.Environ(), env...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -59,6 +59,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			importCommand(stdout, stderr),
 			validateCommand(stdout),
 			migrateCommand(stderr),
+			statusCommand(stdout),
+			retryCommand(stdout),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -17,7 +17,7 @@ type Config struct {
 
 	Include         string        // glob that names a candidate, case insensitive
 	Settle          time.Duration // size and mtime unchanged this long
-	EmptyGrace      time.Duration // a zero-byte file waits this long before failing
+	EmptyGrace      time.Duration // an empty or cut-short file waits this long before failing
 	ScanInterval    time.Duration // full scan of the inbox this often
 	Workers         int           // files imported at once
 	MaxFileSize     int64         // larger files fail without being read

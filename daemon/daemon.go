@@ -23,6 +23,10 @@ const (
 	maxBackoff = time.Minute
 )
 
+// flapWindow is how soon after a recovery a new outage counts as the same
+// one for logging.
+const flapWindow = time.Minute
+
 // eventDelay gathers a burst of fsnotify events into one scan.
 const eventDelay = 50 * time.Millisecond
 
@@ -47,6 +51,8 @@ type Daemon struct {
 	dbDown    bool
 	dbRetries int       // failed probes of the database in a row
 	dbRetryAt time.Time // next probe while the database is down
+	dbUpAt    time.Time // when the database last came back
+	dbQuiet   bool      // this outage follows the last too closely to log
 }
 
 // tracked is what the daemon knows of one file in the inbox.
@@ -76,10 +82,12 @@ func New(cfg Config, store *repository.Store, log *zap.Logger,
 	if err := reg.Register(newBacklogCollector(cfg)); err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
+	imp := NewImporter(store, cfg, false)
+	imp.incompleteGrace = cfg.EmptyGrace
 	return &Daemon{
 		cfg:      cfg,
 		store:    store,
-		imp:      NewImporter(store, cfg, false),
+		imp:      imp,
 		log:      log,
 		reg:      reg,
 		metrics:  NewMetrics(reg),
@@ -394,7 +402,14 @@ func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
 		d.dbRetryAt = time.Now().Add(backoff(d.dbRetries))
 		if !d.dbDown {
 			d.dbDown = true
-			d.log.Warn("database unavailable; files wait in the inbox",
+			// A database that comes and goes (new connections refused
+			// while old ones still work) is one outage, told once.
+			d.dbQuiet = time.Since(d.dbUpAt) < flapWindow
+			level := zap.WarnLevel
+			if d.dbQuiet {
+				level = zap.DebugLevel
+			}
+			d.log.Log(level, "database unavailable; files wait in the inbox",
 				zap.String("op", err.Op), zap.Error(err.Err))
 		}
 		return
@@ -409,7 +424,12 @@ func (d *Daemon) databaseUp() {
 	d.dbRetries = 0
 	if d.dbDown {
 		d.dbDown = false
-		d.log.Info("database available again")
+		d.dbUpAt = time.Now()
+		level := zap.InfoLevel
+		if d.dbQuiet {
+			level = zap.DebugLevel
+		}
+		d.log.Log(level, "database available again")
 	}
 }
 
@@ -451,18 +471,30 @@ func (d *Daemon) drain(cancel context.CancelFunc, results <-chan done, wg *sync.
 		zap.Duration("timeout", d.cfg.ShutdownTimeout))
 	deadline := time.NewTimer(d.cfg.ShutdownTimeout)
 	defer deadline.Stop()
+	var abandon <-chan time.Time
 	for {
 		select {
 		case <-results:
 		case <-deadline.C:
 			d.log.Warn("shutdown timeout; rolling back imports in flight")
 			cancel()
+			abandon = time.After(abandonGrace)
+		case <-abandon:
+			// An import stuck on a database that no longer answers cannot
+			// be rolled back from here. Leaving is safe: the transaction
+			// never commits, and the file is still in the inbox.
+			d.log.Warn("imports did not stop; leaving them to roll back")
+			return
 		case <-finished:
 			d.log.Info("stopped")
 			return
 		}
 	}
 }
+
+// abandonGrace is how long cancelled imports get to roll back before the
+// daemon stops waiting for them.
+const abandonGrace = 5 * time.Second
 
 // LogResult writes the one line that says what became of a file.
 func LogResult(log *zap.Logger, r Result) {
@@ -479,6 +511,10 @@ func LogResult(log *zap.Logger, r Result) {
 	}
 	if r.MovedByOther {
 		fields = append(fields, zap.Bool("moved_by_other", true))
+	}
+	if r.Replaced {
+		// The file that was read is gone; a new one has its name.
+		fields = append(fields, zap.Bool("replaced_in_inbox", true))
 	}
 	switch r.Outcome {
 	case OutcomeFailed:

@@ -40,7 +40,10 @@ type Result struct {
 	Unknown   int // codes not in the code lists
 	Problems  []mapping.Problem
 	Reason    string // why the file failed
-	ReportErr error  // NAME.error.json could not be written
+	Replaced  bool   // a new upload took the file's name before it was moved
+
+	truncated bool  // the file ended inside the document
+	ReportErr error // NAME.error.json could not be written
 	// MovedByOther is set when another daemon sharing the inbox moved the
 	// file to processed/ between this one's commit and its move.
 	MovedByOther bool
@@ -58,6 +61,11 @@ type Importer struct {
 	maxSize   int64
 	keep      bool
 	now       func() time.Time
+
+	// incompleteGrace is how long after its last change a file that ends
+	// inside the document is taken for an upload still under way. The
+	// daemon sets it; a one-shot import fails such a file at once.
+	incompleteGrace time.Duration
 }
 
 // NewImporter returns an Importer using cfg's folders, custodian and size
@@ -106,18 +114,29 @@ func (im *Importer) Import(ctx context.Context, path string) (Result, error) {
 		return res, &TransientError{Op: "stat", Err: err}
 	}
 	res.Size = before.size
+	read, err := f.Stat()
+	if err != nil {
+		return res, &TransientError{Op: "stat", Err: err}
+	}
+	mv := moveSpec{src: path, file: read, sha: ""}
 
 	if before.size > im.maxSize {
 		res.Reason = fmt.Sprintf("file is %d bytes, over the limit of %d", before.size, im.maxSize)
-		return im.fail(ctx, f, path, res, start)
+		return im.fail(ctx, mv, res, start)
 	}
 
 	exp, err := im.check(f, &res)
 	if err := im.unchanged(f, before, err); err != nil {
 		return res, err
 	}
+	mv.sha = res.SHA256
+	if res.truncated && im.now().Sub(before.mtime) < im.incompleteGrace {
+		// A sender that paused mid-upload for longer than the settle
+		// time: give it until the grace has passed since its last write.
+		return res, ErrNotReady
+	}
 	if res.Reason != "" {
-		return im.fail(ctx, f, path, res, start)
+		return im.fail(ctx, mv, res, start)
 	}
 
 	custodian := exp.CustodianCode
@@ -126,7 +145,6 @@ func (im *Importer) Import(ctx context.Context, path string) (Result, error) {
 	}
 	if custodian == "" {
 		res.Reason = "no Recipient custodian code in the file and no --custodian configured"
-		return im.fail(ctx, f, path, res, start)
 	}
 
 	err = im.write(ctx, f, exp, custodian, &res)
@@ -134,16 +152,22 @@ func (im *Importer) Import(ctx context.Context, path string) (Result, error) {
 	switch {
 	case errors.Is(err, repository.ErrAlreadyImported):
 		res.Outcome = OutcomeDuplicate
-		return im.finish(path, res, start)
+		return im.finish(mv, res, start)
+	case errors.Is(err, errNoCustodian):
+		return im.fail(ctx, mv, res, start)
 	case errors.As(err, &perm):
 		res.Reason = perm.reason()
-		return im.fail(ctx, f, path, res, start)
+		return im.fail(ctx, mv, res, start)
 	case err != nil:
 		return res, err
 	}
 	res.Outcome = OutcomeImported
-	return im.finish(path, res, start)
+	return im.finish(mv, res, start)
 }
+
+// errNoCustodian stops an import that has no authority to file it under,
+// once the file is known not to have been imported before.
+var errNoCustodian = errors.New("no custodian code")
 
 // openRegular opens path for reading without following a link, and only
 // when it is a regular file.
@@ -186,6 +210,7 @@ func (im *Importer) check(f *os.File, res *Result) (*mapping.Export, error) {
 		}
 		res.Problems = invalid.Problems
 		res.Reason = invalid.Error()
+		res.truncated = invalid.Truncated
 	case err != nil:
 		return nil, &TransientError{Op: "read", Err: err}
 	}
@@ -218,6 +243,9 @@ func (im *Importer) write(ctx context.Context, f *os.File, exp *mapping.Export,
 		return dbError("begin import", err)
 	}
 	defer tx.Rollback()
+	if custodian == "" {
+		return errNoCustodian
+	}
 
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return &TransientError{Op: "read", Err: err}
@@ -290,7 +318,7 @@ func (e *permanentError) reason() string {
 }
 
 // fail records a rejected file and moves it to failed/ with its report.
-func (im *Importer) fail(ctx context.Context, f *os.File, path string, res Result,
+func (im *Importer) fail(ctx context.Context, mv moveSpec, res Result,
 	start time.Time) (Result, error) {
 	res.Outcome = OutcomeFailed
 	// A file refused before reading (over the size limit) has no hash and
@@ -309,10 +337,18 @@ func (im *Importer) fail(ctx context.Context, f *os.File, path string, res Resul
 		res.Duration = im.now().Sub(start)
 		return res, nil
 	}
-	dst, err := moveInto(path, im.failed, res.SHA256)
+	mv.dir, mv.sidecar = im.failed, reportSuffix
+	dst, err := move(mv)
 	if errors.Is(err, ErrGone) {
 		// Another daemon failed the same file and moved it with its report.
 		return res, ErrGone
+	}
+	if errors.Is(err, errReplaced) {
+		// A new upload took the name; the rejected bytes are gone with
+		// the old name, and the new file gets its own check.
+		res.Replaced = true
+		res.Duration = im.now().Sub(start)
+		return res, nil
 	}
 	if err != nil {
 		return res, &TransientError{Op: "move", Err: err}
@@ -335,14 +371,22 @@ func (im *Importer) fail(ctx context.Context, f *os.File, path string, res Resul
 // others, which found its hash imported, to move it. Whoever loses finds
 // the file gone: an import is still reported (it wrote the cases), with no
 // destination; a duplicate is not, since another daemon did everything.
-func (im *Importer) finish(path string, res Result, start time.Time) (Result, error) {
+func (im *Importer) finish(mv moveSpec, res Result, start time.Time) (Result, error) {
 	if !im.keep {
-		dst, err := moveInto(path, processedDir(im.processed, im.now()), res.SHA256)
+		mv.dir = processedDir(im.processed, im.now())
+		dst, err := move(mv)
 		switch {
 		case errors.Is(err, ErrGone) && res.Outcome == OutcomeDuplicate:
 			return res, ErrGone
 		case errors.Is(err, ErrGone):
 			res.MovedByOther = true
+		case errors.Is(err, errReplaced) && res.Outcome == OutcomeDuplicate:
+			// The new file under this name is someone else's turn.
+			return res, ErrNotReady
+		case errors.Is(err, errReplaced):
+			// What was read is imported; a new upload has taken its name
+			// and stays in the inbox for its own turn.
+			res.Replaced = true
 		case err != nil:
 			return res, &TransientError{Op: "move", Err: err}
 		}

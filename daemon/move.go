@@ -42,34 +42,59 @@ func processedDir(root string, t time.Time) string {
 // returns the final path. Across filesystems the file is copied, synced and
 // only then removed from the inbox.
 func moveInto(src, dir, sha string) (string, error) {
-	if err := ensureDir(dir); err != nil {
-		return "", fmt.Errorf("create %s: %w", dir, err)
+	return move(moveSpec{src: src, dir: dir, sha: sha})
+}
+
+// moveSpec says what to move where.
+type moveSpec struct {
+	src, dir, sha string
+	// file is the file that was read. When set, src is moved only while it
+	// still names that file: a sender may have replaced it since.
+	file os.FileInfo
+	// sidecar, when set, makes a name taken also when name+sidecar exists,
+	// so that a file never sits beside another file's report.
+	sidecar string
+}
+
+// errReplaced means the inbox name now holds another file than the one
+// read: a sender renamed a new upload over it. The new file is left for
+// its own turn.
+var errReplaced = errors.New("file replaced in the inbox while it was handled")
+
+func move(m moveSpec) (string, error) {
+	if err := ensureDir(m.dir); err != nil {
+		return "", fmt.Errorf("create %s: %w", m.dir, err)
 	}
-	base := filepath.Base(src)
+	if err := m.stillThere(); err != nil {
+		return "", err
+	}
+	base := filepath.Base(m.src)
 	for i := 0; ; i++ {
-		dst := filepath.Join(dir, clashName(base, sha, i))
-		err := renameNoReplace(src, dst)
+		dst := filepath.Join(m.dir, clashName(base, m.sha, i))
+		if m.sidecar != "" && exists(dst+m.sidecar) {
+			continue
+		}
+		err := renameNoReplace(m.src, dst)
 		if errors.Is(err, unix.EXDEV) {
-			err = copyNoReplace(src, dst)
+			err = copyNoReplace(m.src, dst, m.file)
 		}
 		if errors.Is(err, os.ErrExist) {
 			// The same bytes already there under this name (a copy
 			// interrupted before the source was removed, or the same file
 			// delivered twice): keep one.
-			if sha != "" && hasHash(dst, sha) {
-				if err := os.Remove(src); err != nil {
-					return "", err
-				}
-				syncDir(filepath.Dir(src))
-				return dst, nil
+			if m.sha != "" && hasHash(dst, m.sha) {
+				return dst, m.removeSource()
 			}
 			continue
 		}
-		if err != nil && errors.Is(err, os.ErrNotExist) && !exists(src) {
+		if err != nil && errors.Is(err, os.ErrNotExist) && !exists(m.src) {
 			// Another daemon sharing the inbox moved it first.
 			return "", ErrGone
 		}
 		if err != nil {
+			return "", err
+		}
+		if err := m.movedRightFile(dst); err != nil {
 			return "", err
 		}
 		// Only the owner may chmod, and a file delivered by another user
@@ -77,10 +102,57 @@ func moveInto(src, dir, sha string) (string, error) {
 		// The move has happened, so failing here would report it undone;
 		// the 0750 folders still keep everyone else out.
 		_ = os.Chmod(dst, fileMode)
-		syncDir(filepath.Dir(src))
-		syncDir(dir)
+		syncDir(filepath.Dir(m.src))
+		syncDir(m.dir)
 		return dst, nil
 	}
+}
+
+// stillThere checks that src still names the file that was read.
+func (m moveSpec) stillThere() error {
+	if m.file == nil {
+		return nil
+	}
+	fi, err := os.Lstat(m.src)
+	if errors.Is(err, os.ErrNotExist) {
+		return ErrGone
+	}
+	if err != nil {
+		return err
+	}
+	if !os.SameFile(fi, m.file) {
+		return errReplaced
+	}
+	return nil
+}
+
+// movedRightFile undoes a rename that, in the instant between the check
+// and the rename, took a replacement instead of the file that was read.
+func (m moveSpec) movedRightFile(dst string) error {
+	if m.file == nil {
+		return nil
+	}
+	fi, err := os.Lstat(dst)
+	if err != nil || os.SameFile(fi, m.file) {
+		return nil
+	}
+	if err := renameNoReplace(dst, m.src); err != nil {
+		return fmt.Errorf("put back replacement %s: %w", dst, err)
+	}
+	return errReplaced
+}
+
+// removeSource removes the source after its bytes were found already in
+// place, unless it has been replaced by another file meanwhile.
+func (m moveSpec) removeSource() error {
+	if err := m.stillThere(); err != nil {
+		return err
+	}
+	if err := os.Remove(m.src); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	syncDir(filepath.Dir(m.src))
+	return nil
 }
 
 // exists reports whether path names anything, a link included.
@@ -100,6 +172,9 @@ func clashName(base, sha string, i int) string {
 	short := sha
 	if len(short) > 12 {
 		short = short[:12]
+	}
+	if short == "" { // refused unread, so no hash: a counter alone
+		return fmt.Sprintf("%s-%d%s", stem, i, ext)
 	}
 	if i == 1 {
 		return fmt.Sprintf("%s.%s%s", stem, short, ext)
@@ -129,13 +204,23 @@ func renameNoReplace(src, dst string) error {
 // copyNoReplace copies src to dst on another filesystem: into a hidden
 // temporary file, synced, linked to dst (which fails if dst exists), and
 // only then is src removed. A crash leaves at worst a stray temporary file
-// and the source still in the inbox.
-func copyNoReplace(src, dst string) error {
+// and the source still in the inbox. When want is set, only that file is
+// copied and removed.
+func copyNoReplace(src, dst string, want os.FileInfo) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
+	if want != nil {
+		fi, err := in.Stat()
+		if err != nil {
+			return err
+		}
+		if !os.SameFile(fi, want) {
+			return errReplaced
+		}
+	}
 
 	tmp, err := os.CreateTemp(filepath.Dir(dst), ".cacsd-copy-*")
 	if err != nil {
@@ -161,7 +246,7 @@ func copyNoReplace(src, dst string) error {
 		return err
 	}
 	syncDir(filepath.Dir(dst))
-	return os.Remove(src)
+	return moveSpec{src: src, file: want}.removeSource()
 }
 
 // hasHash reports whether the file at path has the given SHA-256 (hex).
@@ -210,7 +295,7 @@ func writeReport(path string, r Report) error {
 	}
 	data = append(data, '\n')
 
-	dst := path + ".error.json"
+	dst := path + reportSuffix
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".cacsd-report-*")
 	if err != nil {
 		return err

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode"
 )
 
 // Limits on what one file can make the reader do (DESIGN.md, Security).
@@ -210,7 +212,9 @@ func (d *Decoder) fail(err error) error {
 		return err
 	}
 	d.problems = append(d.problems, fe.p)
-	d.err = d.invalid()
+	inv := d.invalid()
+	inv.Truncated = fe.truncated
+	d.err = inv
 	return d.err
 }
 
@@ -224,12 +228,15 @@ func (d *Decoder) invalid() *InvalidError {
 }
 
 // fatalError is a problem after which the file cannot be read on.
-type fatalError struct{ p Problem }
+type fatalError struct {
+	p         Problem
+	truncated bool // the file ended inside the document
+}
 
 func (e *fatalError) Error() string { return e.p.String() }
 
 func fatalf(field, format string, args ...any) *fatalError {
-	return &fatalError{Problem{Field: field, Message: fmt.Sprintf(format, args...)}}
+	return &fatalError{p: Problem{Field: field, Message: fmt.Sprintf(format, args...)}}
 }
 
 // fatal is fatalf at the decoder's current position.
@@ -250,11 +257,46 @@ func (d *Decoder) fatalToken(format string, args ...any) error {
 // quote returns s quoted for a problem message, cut to maxQuotedText runes.
 // Only values of structured fields (dates, amounts, codes, references) may
 // be quoted: never names, addresses, contact details or free text.
+//
+// A value in the wrong field may still be personal data, so one that looks
+// like it is withheld: an email address, several words with letters, or a
+// run of digits as long as a phone number.
 func quote(s string) string {
+	if looksPersonal(s) {
+		return "(value withheld: it may hold personal data)"
+	}
 	if cut := cutRunes(s, maxQuotedText); cut != s {
 		return fmt.Sprintf("%q…", cut)
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// looksPersonal reports whether s has the shape of personal data rather
+// than of a code, date or amount.
+func looksPersonal(s string) bool {
+	if strings.ContainsRune(s, '@') {
+		return true
+	}
+	if referencePattern.MatchString(s) && strings.IndexFunc(s, unicode.IsLetter) >= 0 {
+		return false // a case reference or code, long digits and all
+	}
+	words, digits := 0, 0
+	for _, w := range strings.Fields(s) {
+		if strings.IndexFunc(w, unicode.IsLetter) >= 0 {
+			words++
+		}
+	}
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r):
+			if digits++; digits >= 7 {
+				return true
+			}
+		case r != ' ':
+			digits = 0
+		}
+	}
+	return words >= 2
 }
 
 func isBlank(b []byte) bool {

@@ -76,3 +76,27 @@ func TestProblemsCarryNoPersonalData(t *testing.T) {
 		})
 	}
 }
+
+func TestQuoteWithholdsPersonalShapes(t *testing.T) {
+	for _, tc := range []struct {
+		in       string
+		withheld bool
+	}{
+		{"31/02/2026 10:00", false},
+		{"yesterday", false},
+		{"Escalation", false},
+		{"2.0", false},
+		{"TC-XX", false},
+		{"£1,250.00", false},
+		{"Margaret Example 14 Orchard Row", true},
+		{"Phoned by Margaret", true},
+		{"m.example@example.org", true},
+		{"07700 900123", true},
+		{"01632960001", true},
+	} {
+		got := strings.Contains(quote(tc.in), "withheld")
+		if got != tc.withheld {
+			t.Errorf("quote(%q) = %s; withheld %v, want %v", tc.in, quote(tc.in), got, tc.withheld)
+		}
+	}
+}

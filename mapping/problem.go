@@ -39,6 +39,9 @@ func (p Problem) String() string {
 // permanent: the same bytes fail the same way every time.
 type InvalidError struct {
 	Problems []Problem
+	// Truncated is set when the file ends inside the document: it may
+	// still be being written by a sender that paused.
+	Truncated bool
 }
 
 // Error summarises the problems; the first one and a count of the rest.

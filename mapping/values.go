@@ -45,6 +45,7 @@ var (
 	errDate      = errors.New("not a date (want 2026-11-29 or 29/11/2026)")
 	errMoney     = errors.New("not an amount (want e.g. 1250.00 or £1,250.00)")
 	errNegative  = errors.New("negative amount")
+	errTooLarge  = errors.New("amount too large (at most 999,999,999,999.99)")
 	errBoolean   = errors.New("not a boolean (want true or false)")
 	errSequence  = errors.New("not a non-negative integer")
 )
@@ -98,6 +99,9 @@ func parseDate(s string) (time.Time, error) {
 	return t, nil
 }
 
+// moneyLimit is the first amount the database's numeric(14,2) cannot hold.
+var moneyLimit = decimal.New(1, 12)
+
 // parseMoney reads an amount with at most two decimal places, an optional
 // leading pound sign and optional thousands separators. Never a float.
 func parseMoney(s string) (decimal.Decimal, error) {
@@ -112,6 +116,9 @@ func parseMoney(s string) (decimal.Decimal, error) {
 	d, err := decimal.NewFromString(digits)
 	if err != nil {
 		return decimal.Decimal{}, errMoney
+	}
+	if d.GreaterThanOrEqual(moneyLimit) {
+		return decimal.Decimal{}, errTooLarge
 	}
 	return d, nil
 }

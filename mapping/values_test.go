@@ -115,6 +115,12 @@ func TestParseMoney(t *testing.T) {
 }
 
 func TestParseMoneyNegativeSaysSo(t *testing.T) {
+	if _, err := parseMoney("99999999999999999999.00"); err != errTooLarge {
+		t.Errorf("parseMoney(huge) error = %v, want errTooLarge", err)
+	}
+	if d, err := parseMoney("999,999,999,999.99"); err != nil || d.String() != "999999999999.99" {
+		t.Errorf("parseMoney(largest) = %v, %v; want 999999999999.99", d, err)
+	}
 	if _, err := parseMoney("-5"); err != errNegative {
 		t.Errorf("parseMoney(-5): got %v, want %v", err, errNegative)
 	}

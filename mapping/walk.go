@@ -270,9 +270,14 @@ func (d *Decoder) tokenError(err error) error {
 		e := fatalf("", "XML not well-formed: %s", syntaxMessage(se.Msg))
 		_, e.p.Column = d.xml.InputPos()
 		e.p.Line = se.Line
+		e.truncated = se.Msg == io.ErrUnexpectedEOF.Error()
 		return e
 	}
-	return d.fatal("", "XML not well-formed: %s", syntaxMessage(err.Error()))
+	e := d.fatal("", "XML not well-formed: %s", syntaxMessage(err.Error()))
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		e.(*fatalError).truncated = true
+	}
+	return e
 }
 
 // syntaxMessage rewrites an encoding/xml message so that it never carries

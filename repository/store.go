@@ -10,10 +10,11 @@ package repository
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the PostgreSQL driver
+	"github.com/lib/pq"
 )
 
 // Store is a pool of connections to the cacsd database. It is safe for
@@ -25,10 +26,12 @@ type Store struct {
 // Open connects to the database at dsn (a lib/pq URL or key=value string)
 // and checks that it answers.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	db, err := sqlx.Open("postgres", dsn)
+	conn, err := pq.NewConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	conn.Dialer(newDialer())
+	db := sqlx.NewDb(sql.OpenDB(conn), "postgres")
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("ping database: %w", err)

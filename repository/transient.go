@@ -51,7 +51,12 @@ func Transient(err error) bool {
 			"58": // system error: I/O error
 			return true
 		}
-		return pe.Code == "55P03" // lock not available
+		switch pe.Code {
+		case "55P03", // lock not available
+			"55000": // database not accepting connections (ALLOW_CONNECTIONS false)
+			return true
+		}
+		return false
 	}
 
 	var ne net.Error

@@ -150,7 +150,8 @@ func (o *options) importFiles(ctx context.Context, files []string, keep bool) er
 		res, err := imp.Import(ctx, path)
 		switch {
 		case errors.Is(err, daemon.ErrGone):
-			log.Error("not a regular file", zap.String("file", path))
+			log.Error("no such regular file (links and folders are not imported)",
+				zap.String("file", path))
 			code = exitTrouble
 		case err != nil:
 			log.Error("file not imported", zap.String("file", path), zap.Error(err))
@@ -225,7 +226,10 @@ func migrateCommand(stderr io.Writer) *ffcli.Command {
 		ShortUsage: "cacsd migrate [--database-url URL]",
 		ShortHelp:  "Apply the database migrations and exit.",
 		FlagSet:    fs,
-		Exec: func(ctx context.Context, _ []string) error {
+		Exec: func(ctx context.Context, args []string) error {
+			if len(args) > 0 {
+				return &exitError{exitTrouble, fmt.Errorf("migrate takes no arguments, got %q", args)}
+			}
 			store, err := o.openStore(ctx, true)
 			if err != nil {
 				return &exitError{exitTrouble, err}

@@ -71,7 +71,7 @@ func (o *options) watchFlags(fs *flag.FlagSet) {
 	o.includeFlag(fs)
 	fs.DurationVar(&o.settle, "settle", def.Settle, "a file must stay unchanged this long before it is read")
 	fs.DurationVar(&o.emptyGrace, "empty-grace", def.EmptyGrace,
-		"an empty file waits this long to be filled before it fails")
+		"an empty file, or one that ends mid-document, waits this long after its last change before it fails")
 	fs.DurationVar(&o.scanInterval, "scan-interval", def.ScanInterval, "full scan of the inbox this often")
 	fs.IntVar(&o.workers, "workers", def.Workers, "files imported at once")
 	fs.BoolVar(&o.pollOnly, "poll-only", false,

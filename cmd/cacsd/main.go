@@ -62,7 +62,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			statusCommand(stdout),
 			retryCommand(stdout),
 		},
-		Exec: func(context.Context, []string) error { return flag.ErrHelp },
+		Exec: func(_ context.Context, args []string) error {
+			if len(args) > 0 {
+				return &exitError{exitTrouble, fmt.Errorf("unknown subcommand %q; see cacsd --help", args[0])}
+			}
+			return flag.ErrHelp
+		},
 	}
 	for _, c := range root.Subcommands {
 		c.FlagSet.SetOutput(stderr)
@@ -78,8 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, flag.ErrHelp):
+		// The usage has been printed; asking for it is not an error.
 		if len(args) == 0 {
-			fmt.Fprint(stderr, ffcli.DefaultUsageFunc(root))
 			return exitTrouble
 		}
 		return exitOK

@@ -85,8 +85,20 @@ cacsd_start_private() {
   DATABASE_URL="postgres://postgres@/postgres?host=$sock&port=$cacsd_private_port&sslmode=disable"
 }
 
+# cacsd_use_database NAME points DATABASE_URL, found by cacsd_ensure_postgres
+# on its server's maintenance database, at database NAME, creating it.
+cacsd_use_database() {
+  local psql
+  psql="$(cacsd_pg_bin)/psql"
+  if ! "$psql" "$DATABASE_URL" -Atqc "select 1 from pg_database where datname = '$1'" | grep -q 1; then
+    "$psql" "$DATABASE_URL" -qc "create database \"$1\"" >/dev/null || return 1
+  fi
+  DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed "s#/postgres?#/$1?#")
+  export DATABASE_URL
+}
+
 cacsd_ensure_postgres() {
-  if [ -n "${DATABASE_URL:-}" ]; then export DATABASE_URL; return 0; fi
+  if [ -n "${DATABASE_URL:-}" ]; then export DATABASE_URL; cacsd_user_url=1; return 0; fi
   if [ -z "$(cacsd_pg_bin)" ]; then
     cacsd_log "installing PostgreSQL (package postgresql)"
     cacsd_as_root apt-get update -qq &&

@@ -6,6 +6,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 . "$here/postgres.sh"
 cacsd_ensure_postgres
+# A server found here gets a database of cacsd's own, not the maintenance one.
+[ -n "${cacsd_user_url:-}" ] || cacsd_use_database cacsd
 
 root=${CACSD_ROOT:-$cacsd_state/data}
 mkdir -p "$root/inbox" "$cacsd_state/bin"

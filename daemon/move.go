@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -222,31 +223,41 @@ func copyNoReplace(src, dst string, want os.FileInfo) error {
 		}
 	}
 
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".cacsd-copy-*")
+	tmp, err := writeTemp(filepath.Dir(dst), ".cacsd-copy-*", in)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(fileMode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Link(tmp.Name(), dst); err != nil {
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, dst); err != nil {
 		return err
 	}
 	syncDir(filepath.Dir(dst))
 	return moveSpec{src: src, file: want}.removeSource()
+}
+
+// writeTemp copies r into a new hidden file in dir, created with fileMode
+// and synced to disk, and returns its path. The caller links or renames it
+// into place and removes the temporary name.
+func writeTemp(dir, pattern string, r io.Reader) (string, error) {
+	tmp, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(tmp, r)
+	if err == nil {
+		err = tmp.Chmod(fileMode)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", err
+	}
+	return tmp.Name(), nil
 }
 
 // hasHash reports whether the file at path has the given SHA-256 (hex).
@@ -296,27 +307,12 @@ func writeReport(path string, r Report) error {
 	data = append(data, '\n')
 
 	dst := path + reportSuffix
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cacsd-report-*")
+	tmp, err := writeTemp(filepath.Dir(path), ".cacsd-report-*", bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(fileMode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := renameNoReplace(tmp.Name(), dst); err != nil {
+	defer os.Remove(tmp)
+	if err := renameNoReplace(tmp, dst); err != nil {
 		return fmt.Errorf("write report %s: %w", dst, err)
 	}
 	syncDir(filepath.Dir(dst))

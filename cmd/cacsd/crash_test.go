@@ -266,23 +266,12 @@ func TestMoveDeniedIsRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	out := &syncBuffer{}
 	cmd := exec.Command(bin, "run", "--root", root, "--settle", "100ms", "--log-format", "json",
-		"--custodian", "2280")
+		"--custodian", "2280", "--http-addr", "")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+url)
-	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &daemonProc{cmd: cmd, out: out, root: root, done: make(chan error, 1)}
-	go func() { p.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-	})
+	p := spawn(t, cmd, root)
+	out := p.out
 
 	src := filepath.Join(samples, "good", "referral-single.xml")
 	copyData(t, mustRead(t, src), filepath.Join(root, "inbox", "r.xml"))

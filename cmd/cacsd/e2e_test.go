@@ -36,6 +36,17 @@ func startDaemonEnv(t *testing.T, env []string, root string, extra ...string) *d
 		"--log-level", "debug", "--http-addr", "127.0.0.1:0"}, extra...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = append(os.Environ(), env...)
+	p := spawn(t, cmd, root)
+	eventually(t, 30*time.Second, "daemon to start", func() bool {
+		return strings.Contains(p.out.String(), `"watching inbox"`)
+	})
+	return p
+}
+
+// spawn starts cmd with its output captured, and kills it when the test
+// ends if it is still running.
+func spawn(t *testing.T, cmd *exec.Cmd, root string) *daemonProc {
+	t.Helper()
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -48,9 +59,6 @@ func startDaemonEnv(t *testing.T, env []string, root string, extra ...string) *d
 			_ = p.cmd.Process.Kill()
 			<-p.done
 		}
-	})
-	eventually(t, 30*time.Second, "daemon to start", func() bool {
-		return strings.Contains(out.String(), `"watching inbox"`)
 	})
 	return p
 }

@@ -375,6 +375,11 @@ func (d *Daemon) settle(r done) {
 	case r.err == nil, errors.Is(r.err, ErrGone):
 		delete(d.files, r.name)
 		d.databaseUp()
+		if r.res.Replaced {
+			// A new upload took the name while this one was handled; its
+			// events came while the name was busy, so look for it now.
+			d.scan()
+		}
 	case errors.Is(r.err, ErrNotReady):
 		t.since = now
 		d.log.Debug("file changed while read; waiting for it to settle",

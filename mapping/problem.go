@@ -39,8 +39,9 @@ func (p Problem) String() string {
 // permanent: the same bytes fail the same way every time.
 type InvalidError struct {
 	Problems []Problem
-	// Truncated is set when the file ends inside the document: it may
-	// still be being written by a sender that paused.
+	// Truncated is set when the file ends inside the document, or holds
+	// bytes that are not UTF-8 (as a file cut inside a character does): it
+	// may still be being written by a sender that paused.
 	Truncated bool
 }
 

@@ -270,7 +270,9 @@ func (d *Decoder) tokenError(err error) error {
 		e := fatalf("", "XML not well-formed: %s", syntaxMessage(se.Msg))
 		_, e.p.Column = d.xml.InputPos()
 		e.p.Line = se.Line
-		e.truncated = se.Msg == io.ErrUnexpectedEOF.Error()
+		// A file cut inside a multi-byte character reads as invalid
+		// UTF-8: it may be an upload still under way, too.
+		e.truncated = se.Msg == io.ErrUnexpectedEOF.Error() || se.Msg == "invalid UTF-8"
 		return e
 	}
 	e := d.fatal("", "XML not well-formed: %s", syntaxMessage(err.Error()))

@@ -80,6 +80,9 @@ VALUES ($1, $2, $3, 'imported')
 RETURNING id`
 
 func (im *Import) start(ctx context.Context, key int64) error {
+	if err := limitIdle(ctx, im.tx); err != nil {
+		return fmt.Errorf("begin import: %w", err)
+	}
 	if err := xactLock(ctx, im.tx, key); err != nil {
 		return fmt.Errorf("begin import: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -27,11 +28,48 @@ func fileLockKey(sha string) (int64, error) {
 	return int64(binary.BigEndian.Uint64(b[:8])), nil
 }
 
+// Lock waits poll instead of blocking in the server, so that no read waits
+// longer than the connection's I/O timeout however long another import
+// holds the lock, and a cancelled context stops the wait at once.
+const (
+	lockPollMin = 20 * time.Millisecond
+	lockPollMax = time.Second
+)
+
+// idleInTransactionTimeout ends, on the server, a session whose client
+// vanished (a daemon cut off by the network) in the middle of an import,
+// so that its locks do not hold up every other import for hours.
+const idleInTransactionTimeout = "2min"
+
 // xactLock waits for the transaction advisory lock key; it is released at
 // commit or rollback.
 func xactLock(ctx context.Context, tx *sqlx.Tx, key int64) error {
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key); err != nil {
-		return fmt.Errorf("advisory lock: %w", err)
+	wait := lockPollMin
+	for {
+		var got bool
+		err := tx.GetContext(ctx, &got, `SELECT pg_try_advisory_xact_lock($1)`, key)
+		if err != nil {
+			return fmt.Errorf("advisory lock: %w", err)
+		}
+		if got {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("advisory lock: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, lockPollMax)
+	}
+}
+
+// limitIdle sets the idle-in-transaction timeout for tx.
+func limitIdle(ctx context.Context, tx *sqlx.Tx) error {
+	_, err := tx.ExecContext(ctx,
+		`SELECT set_config('idle_in_transaction_session_timeout', $1, true)`,
+		idleInTransactionTimeout)
+	if err != nil {
+		return fmt.Errorf("set idle timeout: %w", err)
 	}
 	return nil
 }

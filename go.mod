@@ -8,6 +8,7 @@ require (
 	github.com/lib/pq v1.12.3
 	github.com/peterbourgon/ff/v3 v3.4.0
 	github.com/pressly/goose/v3 v3.30.1
+	github.com/rickar/cal/v2 v2.1.32
 	github.com/shopspring/decimal v1.6.0
 	go.uber.org/zap v1.28.0
 	golang.org/x/net v0.63.0

@@ -31,11 +31,11 @@ var errFinished = errors.New("import already committed or rolled back")
 // Import is the transaction that imports one file. It is not safe for
 // concurrent use. Every Import ends with Commit or Rollback.
 type Import struct {
-	tx       *sqlx.Tx
-	file     FileInfo
-	fileID   int64 // the import_file row this import fills in
-	codes    codeBook
-	now      time.Time // when the import began; due dates count from its day
+	tx     *sqlx.Tx
+	file   FileInfo
+	fileID int64 // the import_file row this import fills in
+	codes  codeBook
+	now    time.Time // when the import began; due dates count from its day
 
 	// Read once per import: merged custodian codes and districts, the
 	// assignment rules and the action templates.

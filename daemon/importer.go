@@ -128,10 +128,16 @@ func (im *Importer) Import(ctx context.Context, path string) (Result, error) {
 
 	err = im.write(ctx, f, exp, custodian, &res)
 	var perm *permanentError
+	var noAuth *repository.NoAuthorityError
 	switch {
 	case errors.Is(err, repository.ErrAlreadyImported):
 		res.Outcome = OutcomeDuplicate
 		return im.finish(path, res, start)
+	case errors.As(err, &noAuth):
+		res.Reason = "authority cannot be decided: " + noAuth.Error()
+		res.Problems = []mapping.Problem{{CaseRef: noAuth.CaseRef,
+			Message: "no authority covers the consumer's or the trader's postcode district"}}
+		return im.fail(ctx, f, path, res, start)
 	case errors.As(err, &perm):
 		res.Reason = perm.reason()
 		return im.fail(ctx, f, path, res, start)

@@ -63,6 +63,7 @@ func (o *options) runDaemon(ctx context.Context) error {
 		zap.String("failed", cfg.Failed), zap.Duration("settle", cfg.Settle),
 		zap.Duration("scan_interval", cfg.ScanInterval), zap.Int("workers", cfg.Workers),
 		zap.String("custodian", cfg.Custodian), zap.Int64("max_file_size", cfg.MaxFileSize),
+		zap.String("retain", cfg.Retain.String()),
 		zap.String("database", redactURL(o.dsn())))
 	if err := d.Run(ctx); err != nil {
 		log.Error("cannot run", zap.Error(err))

@@ -35,6 +35,7 @@ type options struct {
 	maxFileSize     int64
 	pollOnly        bool
 	shutdownTimeout time.Duration
+	retain          daemon.Period
 
 	watching    bool // the watch flags were registered
 	databaseURL string
@@ -55,7 +56,8 @@ func (o *options) folderFlags(fs *flag.FlagSet) {
 func (o *options) importFlags(fs *flag.FlagSet) {
 	def := daemon.DefaultConfig("")
 	fs.StringVar(&o.custodian, "custodian", "",
-		"local custodian code for files that name no recipient")
+		"local custodian code for files that name no recipient, or auto to place "+
+			"each case by postcode district")
 	fs.Int64Var(&o.maxFileSize, "max-file-size", def.MaxFileSize,
 		"largest file accepted, in bytes; larger ones fail unread")
 }
@@ -75,6 +77,8 @@ func (o *options) watchFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", def.ShutdownTimeout,
 		"on SIGINT/SIGTERM, imports in flight get this long to finish")
 	fs.BoolVar(&o.noMigrate, "no-migrate", false, "do not apply database migrations at start")
+	fs.Var(periodValue{&o.retain}, "retain",
+		"run retention daily: anonymise requests closed longer ago than this, e.g. 6y")
 }
 
 // databaseFlags registers the connection flag.
@@ -125,6 +129,7 @@ func (o *options) config() (daemon.Config, error) {
 		cfg.Workers = o.workers
 		cfg.PollOnly = o.pollOnly
 		cfg.ShutdownTimeout = o.shutdownTimeout
+		cfg.Retain = o.retain
 	}
 	return cfg, cfg.Validate()
 }

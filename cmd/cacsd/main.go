@@ -59,6 +59,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			importCommand(stdout, stderr),
 			validateCommand(stdout),
 			migrateCommand(stderr),
+			closeCommand(stdout),
+			evidenceCommand(stdout, stderr),
+			retainCommand(stdout),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

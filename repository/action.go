@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"github.com/rickar/cal/v2"
 	"github.com/rickar/cal/v2/gb"
@@ -16,25 +15,13 @@ import (
 // actionTemplate is a row of action_template. A nil criterion matches
 // anything.
 type actionTemplate struct {
-	ID             int64   `db:"id"`
-	Title          string  `db:"title"`
-	Route          *string `db:"route"`
-	CaseTypeCode   *string `db:"case_type_code"`
-	Breach         *string `db:"breach"`
-	Vulnerable     *bool   `db:"vulnerable"`
-	DueWorkingDays *int    `db:"due_working_days"`
-}
-
-const loadTemplatesSQL = `
-SELECT id, title, route, case_type_code, breach, vulnerable, due_working_days
-FROM action_template WHERE active ORDER BY position, id`
-
-func loadTemplates(ctx context.Context, q sqlx.QueryerContext) ([]actionTemplate, error) {
-	var ts []actionTemplate
-	if err := sqlx.SelectContext(ctx, q, &ts, loadTemplatesSQL); err != nil {
-		return nil, fmt.Errorf("load action templates: %w", err)
-	}
-	return ts, nil
+	ID             int64   `json:"id"`
+	Title          string  `json:"title"`
+	Route          *string `json:"route"`
+	CaseTypeCode   *string `json:"case_type_code"`
+	Breach         *string `json:"breach"`
+	Vulnerable     *bool   `json:"vulnerable"`
+	DueWorkingDays *int    `json:"due_working_days"`
 }
 
 // matches reports whether the template applies to case c.

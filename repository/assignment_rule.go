@@ -1,13 +1,6 @@
 package repository
 
-import (
-	"context"
-	"fmt"
-
-	"github.com/jmoiron/sqlx"
-
-	"cacsd/mapping"
-)
+import "cacsd/mapping"
 
 // unassignedQueue holds the new requests no rule assigned.
 const unassignedQueue = "unassigned"
@@ -15,32 +8,13 @@ const unassignedQueue = "unassigned"
 // assignmentRule is a row of assignment_rule. A nil criterion matches
 // anything.
 type assignmentRule struct {
-	ID             int64   `db:"id"`
-	Route          *string `db:"route"`
-	CaseTypeCode   *string `db:"case_type_code"`
-	PostcodePrefix *string `db:"postcode_prefix"`
-	CustodianCode  *string `db:"custodian_code"`
-	OfficerID      *int64  `db:"officer_id"`
-	Queue          *string `db:"queue"`
-}
-
-// A rule that names an officer who has left is skipped, so that the next
-// rule (often a team queue) takes the request.
-const loadRulesSQL = `
-SELECT r.id, r.route, r.case_type_code, r.postcode_prefix, r.custodian_code,
-    r.officer_id, r.queue
-FROM assignment_rule r
-LEFT JOIN officer o ON o.id = r.officer_id
-WHERE r.active AND (r.officer_id IS NULL OR o.active)
-ORDER BY r.priority, r.id`
-
-// loadRules reads the active assignment rules in the order they are tried.
-func loadRules(ctx context.Context, q sqlx.QueryerContext) ([]assignmentRule, error) {
-	var rules []assignmentRule
-	if err := sqlx.SelectContext(ctx, q, &rules, loadRulesSQL); err != nil {
-		return nil, fmt.Errorf("load assignment rules: %w", err)
-	}
-	return rules, nil
+	ID             int64   `json:"id"`
+	Route          *string `json:"route"`
+	CaseTypeCode   *string `json:"case_type_code"`
+	PostcodePrefix *string `json:"postcode_prefix"`
+	CustodianCode  *string `json:"custodian_code"`
+	OfficerID      *int64  `json:"officer_id"`
+	Queue          *string `json:"queue"`
 }
 
 // matches reports whether the rule applies to case c for authority

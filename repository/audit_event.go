@@ -57,6 +57,18 @@ func writeAudit(ctx context.Context, q sqlx.ExecerContext, l *auditLog, importID
 	if len(l.events) == 0 {
 		return nil
 	}
+	args, err := l.args(importID, actor)
+	if err != nil {
+		return err
+	}
+	if _, err := q.ExecContext(ctx, insertAuditSQL, args...); err != nil {
+		return fmt.Errorf("write audit events: %w", err)
+	}
+	return nil
+}
+
+// args are the parameters $1 to $7 of insertAuditSQL for the log's events.
+func (l *auditLog) args(importID *int64, actor string) ([]any, error) {
 	n := len(l.events)
 	actions, entities, details := make([]string, n), make([]string, n), make([]string, n)
 	ids := make([]int64, n)
@@ -72,7 +84,7 @@ func writeAudit(ctx context.Context, q sqlx.ExecerContext, l *auditLog, importID
 		}
 		js, err := json.Marshal(d)
 		if err != nil {
-			return fmt.Errorf("encode audit detail: %w", err)
+			return nil, fmt.Errorf("encode audit detail: %w", err)
 		}
 		details[i] = string(js)
 	}
@@ -80,12 +92,8 @@ func writeAudit(ctx context.Context, q sqlx.ExecerContext, l *auditLog, importID
 	if l.requestID != 0 {
 		requestID = &l.requestID
 	}
-	_, err := q.ExecContext(ctx, insertAuditSQL, pq.Array(actions), pq.Array(entities),
-		pq.Array(ids), requestID, importID, actor, pq.Array(details))
-	if err != nil {
-		return fmt.Errorf("write audit events: %w", err)
-	}
-	return nil
+	return []any{pq.Array(actions), pq.Array(entities), pq.Array(ids), requestID,
+		importID, actor, pq.Array(details)}, nil
 }
 
 // importActor names an import as the actor of what it did.

@@ -1,10 +1,7 @@
 package repository
 
 import (
-	"context"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 
 	"cacsd/mapping"
 )
@@ -28,46 +25,11 @@ func (e *NoAuthorityError) Error() string {
 }
 
 // authorityBook is custodian and authority_district in memory, read once
-// per import: where merged codes went, and which authorities cover each
-// postcode district.
+// per import (see loadCasework): where merged codes went, and which
+// authorities cover each postcode district.
 type authorityBook struct {
 	successor map[string]string
 	districts map[string][]string
-}
-
-const loadSuccessorsSQL = `
-SELECT custodian_code, successor_code FROM custodian
-WHERE status = 'merged' AND successor_code IS NOT NULL`
-
-func loadAuthorityBook(ctx context.Context, q sqlx.QueryerContext) (authorityBook, error) {
-	var merged []struct {
-		Code      string `db:"custodian_code"`
-		Successor string `db:"successor_code"`
-	}
-	if err := sqlx.SelectContext(ctx, q, &merged, loadSuccessorsSQL); err != nil {
-		return authorityBook{}, fmt.Errorf("load custodian codes: %w", err)
-	}
-	var districts []struct {
-		Code     string `db:"custodian_code"`
-		District string `db:"district"`
-	}
-	err := sqlx.SelectContext(ctx, q, &districts,
-		`SELECT custodian_code, district FROM authority_district ORDER BY custodian_code`)
-	if err != nil {
-		return authorityBook{}, fmt.Errorf("load authority districts: %w", err)
-	}
-
-	b := authorityBook{
-		successor: make(map[string]string, len(merged)),
-		districts: make(map[string][]string, len(districts)),
-	}
-	for _, m := range merged {
-		b.successor[m.Code] = m.Successor
-	}
-	for _, d := range districts {
-		b.districts[d.District] = append(b.districts[d.District], d.Code)
-	}
-	return b, nil
 }
 
 // resolve follows merged custodian codes to the authority that took them

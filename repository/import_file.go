@@ -121,14 +121,7 @@ func (im *Import) start(ctx context.Context, key int64) error {
 	if im.codes, err = loadCodeBook(ctx, im.tx); err != nil {
 		return err
 	}
-	if im.authorities, err = loadAuthorityBook(ctx, im.tx); err != nil {
-		return err
-	}
-	if im.rules, err = loadRules(ctx, im.tx); err != nil {
-		return err
-	}
-	im.templates, err = loadTemplates(ctx, im.tx)
-	return err
+	return im.loadCasework(ctx, im.tx)
 }
 
 const commitImportFileSQL = `

@@ -206,15 +206,6 @@ func (im *Import) merge(ctx context.Context, custodian string,
 	return act, im.finishCase(ctx, r.ID, act, log)
 }
 
-// finishCase links the file to request id as its evidence and writes the
-// case's audit events.
-func (im *Import) finishCase(ctx context.Context, id int64, act Action, log *auditLog) error {
-	if err := im.linkFile(ctx, id, act); err != nil {
-		return err
-	}
-	return writeAudit(ctx, im.tx, log, &im.fileID, importActor(im.fileID))
-}
-
 // newRequest builds the row for c, linking its consumer, trader and
 // premises. Contacts it creates are added to created.
 func (im *Import) newRequest(ctx context.Context, custodian string, c *mapping.Case,

@@ -1,11 +1,8 @@
 package repository
 
 import (
-	"context"
-	"fmt"
 	"time"
 
-	"github.com/lib/pq"
 	"github.com/rickar/cal/v2"
 	"github.com/rickar/cal/v2/gb"
 
@@ -63,22 +60,19 @@ func dueDate(from time.Time, n int) time.Time {
 	return time.Date(due.Year(), due.Month(), due.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// The partial unique index lets an update add only the actions the
-// request does not already have open.
-const insertActionsSQL = `
-INSERT INTO action (service_request_id, action_template_id, title, due_date, import_file_id)
-SELECT $1, u.template_id, u.title, NULLIF(u.due, '')::date, $5
-FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(template_id, title, due)
-ON CONFLICT (service_request_id, action_template_id) WHERE status = 'open' DO NOTHING
-RETURNING id, action_template_id`
+// actions are the first actions the templates give a case: parallel
+// arrays of template ids, titles and due dates ("" for none).
+type actions struct {
+	templateIDs []int64
+	titles      []string
+	dues        []string
+}
 
-// addActions creates the first actions the templates give case c, due in
-// working days from the day it arrived, without a second open action of
-// any template.
-func (im *Import) addActions(ctx context.Context, id int64, c *mapping.Case,
-	log *auditLog) error {
-	var ids []int64
-	var titles, dues []string
+// actionsFor lists the actions the templates give case c, due in working
+// days from the day it arrived. finishCase creates those the request does
+// not already have open.
+func (im *Import) actionsFor(c *mapping.Case) *actions {
+	a := &actions{}
 	for i := range im.templates {
 		at := &im.templates[i]
 		if !at.matches(c) {
@@ -88,23 +82,9 @@ func (im *Import) addActions(ctx context.Context, id int64, c *mapping.Case,
 		if at.DueWorkingDays != nil {
 			due = dueDate(im.now, *at.DueWorkingDays).Format(time.DateOnly)
 		}
-		ids, titles, dues = append(ids, at.ID), append(titles, at.Title), append(dues, due)
+		a.templateIDs = append(a.templateIDs, at.ID)
+		a.titles = append(a.titles, at.Title)
+		a.dues = append(a.dues, due)
 	}
-	if len(ids) == 0 {
-		return nil
-	}
-
-	var made []struct {
-		ID         int64 `db:"id"`
-		TemplateID int64 `db:"action_template_id"`
-	}
-	err := im.tx.SelectContext(ctx, &made, insertActionsSQL, id, pq.Array(ids),
-		pq.Array(titles), pq.Array(dues), im.fileID)
-	if err != nil {
-		return fmt.Errorf("insert actions: %w", err)
-	}
-	for _, m := range made {
-		log.add(auditAction, "action", m.ID, map[string]any{"template_id": m.TemplateID})
-	}
-	return nil
+	return a
 }

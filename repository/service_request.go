@@ -151,7 +151,7 @@ func (im *Import) merge(ctx context.Context, custodian string,
 			"update_sequence": c.UpdateSequence, "stored_sequence": cur.Seq,
 			"anonymised": cur.Anonymised,
 		})
-		return ActionUnchanged, im.finishCase(ctx, cur.ID, ActionUnchanged, log)
+		return ActionUnchanged, im.finishCase(ctx, cur.ID, ActionUnchanged, nil, log)
 	}
 
 	authority, by, err := im.authorities.place(custodian, c)
@@ -197,13 +197,13 @@ func (im *Import) merge(ctx context.Context, custodian string,
 			return "", err
 		}
 	}
-	if err := im.addActions(ctx, r.ID, c, log); err != nil {
-		return "", err
+	// A contact this case created has no other request, so no duplicate.
+	if len(created) == 0 {
+		if err := im.flagDuplicates(ctx, r, log); err != nil {
+			return "", err
+		}
 	}
-	if err := im.flagDuplicates(ctx, r, log); err != nil {
-		return "", err
-	}
-	return act, im.finishCase(ctx, r.ID, act, log)
+	return act, im.finishCase(ctx, r.ID, act, im.actionsFor(c), log)
 }
 
 // newRequest builds the row for c, linking its consumer, trader and

@@ -9,6 +9,7 @@ require (
 	github.com/peterbourgon/ff/v3 v3.4.0
 	github.com/pressly/goose/v3 v3.30.1
 	github.com/prometheus/client_golang v1.25.0
+	github.com/rickar/cal/v2 v2.1.32
 	github.com/shopspring/decimal v1.6.0
 	go.uber.org/zap v1.28.0
 	golang.org/x/net v0.63.0

@@ -26,8 +26,13 @@ type Config struct {
 	HTTPAddr        string        // metrics and probes listen here; empty for none
 
 	// Custodian is the local custodian code used for a file that names no
-	// recipient. Empty means such a file fails.
+	// recipient; repository.CustodianAuto places each case by postcode
+	// district. Empty means such a file fails.
 	Custodian string
+
+	// Retain, when set, runs retention daily: requests closed longer ago
+	// than this are anonymised and their files removed from Processed.
+	Retain Period
 }
 
 // DefaultConfig returns the defaults of DESIGN.md, with the folders laid
@@ -75,10 +80,8 @@ func (c Config) Validate() error {
 	if c.MaxFileSize < 1 {
 		errs = append(errs, errors.New("max file size must be positive"))
 	}
-	if c.Custodian == "auto" {
-		// TODO: --custodian auto (authority chosen from postcode districts)
-		// needs the per-authority district table, which is not built yet.
-		errs = append(errs, errors.New("custodian auto is not supported yet; give a code"))
+	if c.Retain.Years < 0 || c.Retain.Months < 0 || c.Retain.Days < 0 {
+		errs = append(errs, errors.New("retention period must not be negative"))
 	}
 	return errors.Join(errs...)
 }

@@ -149,6 +149,14 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}()
 	}
 
+	if !d.cfg.Retain.IsZero() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d.retainLoop(ctx)
+		}()
+	}
+
 	d.log.Info("watching inbox", zap.String("inbox", d.cfg.Inbox),
 		zap.Bool("poll_only", d.cfg.PollOnly), zap.Int("workers", d.cfg.Workers))
 	close(d.ready)

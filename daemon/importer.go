@@ -149,11 +149,17 @@ func (im *Importer) Import(ctx context.Context, path string) (Result, error) {
 
 	err = im.write(ctx, f, exp, custodian, &res)
 	var perm *permanentError
+	var noAuth *repository.NoAuthorityError
 	switch {
 	case errors.Is(err, repository.ErrAlreadyImported):
 		res.Outcome = OutcomeDuplicate
 		return im.finish(mv, res, start)
 	case errors.Is(err, errNoCustodian):
+		return im.fail(ctx, mv, res, start)
+	case errors.As(err, &noAuth):
+		res.Reason = "authority cannot be decided: " + noAuth.Error()
+		res.Problems = []mapping.Problem{{CaseRef: noAuth.CaseRef,
+			Message: "no authority covers the consumer's or the trader's postcode district"}}
 		return im.fail(ctx, mv, res, start)
 	case errors.As(err, &perm):
 		res.Reason = perm.reason()

@@ -44,6 +44,44 @@ func PostcodeKey(s string) string {
 	return compactUpper(s)
 }
 
+// PostcodeDistrict returns the outward code (area and district) of a UK
+// postcode in upper case ("me1 1xx" gives "ME1", "SW1A 2AA" gives "SW1A"),
+// or "" when the text is not a UK postcode. Authorities and assignment
+// rules are configured by district.
+func PostcodeDistrict(s string) string {
+	p, ok := NormalizePostcode(s)
+	if !ok {
+		return ""
+	}
+	outward, _, _ := strings.Cut(p, " ")
+	return outward
+}
+
+// InPostcodeDistrict reports whether postcode lies in prefix, which is a
+// district ("ME1": ME1 but not ME10) or an area of letters only ("ME": every
+// ME district). Both are compared in upper case; an empty prefix or a
+// postcode that is not a UK one is never in a district.
+func InPostcodeDistrict(postcode, prefix string) bool {
+	district := PostcodeDistrict(postcode)
+	prefix = compactUpper(prefix)
+	if district == "" || prefix == "" {
+		return false
+	}
+	if district == prefix {
+		return true
+	}
+	return !strings.ContainsFunc(prefix, unicode.IsDigit) && postcodeArea(district) == prefix
+}
+
+// postcodeArea is the leading letters of a district ("SW1A" gives "SW").
+func postcodeArea(district string) string {
+	i := strings.IndexFunc(district, unicode.IsDigit)
+	if i < 0 {
+		return district
+	}
+	return district[:i]
+}
+
 // NormalizeEmail trims and lower-cases an email address, for matching.
 func NormalizeEmail(s string) string {
 	return strings.ToLower(strings.TrimSpace(s))

@@ -237,3 +237,45 @@ func TestKeysMeet(t *testing.T) {
 		})
 	}
 }
+
+func TestPostcodeDistrict(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"me1 1xx", "ME1"},
+		{"ME10 2AB", "ME10"},
+		{"SW1A2AA", "SW1A"},
+		{"BFPO 123", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := PostcodeDistrict(tt.in); got != tt.want {
+				t.Errorf("PostcodeDistrict(%q): got %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInPostcodeDistrict(t *testing.T) {
+	tests := []struct {
+		postcode, prefix string
+		want             bool
+	}{
+		{"ME1 1XX", "ME1", true},
+		{"me1 1xx", " me1", true},
+		{"ME10 1XX", "ME1", false},
+		{"ME10 1XX", "ME", true},
+		{"M1 1AA", "ME", false},
+		{"SW1A 2AA", "SW", true},
+		{"SW1A 2AA", "SW1", false},
+		{"ME1 1XX", "", false},
+		{"not a postcode", "ME", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.postcode+"/"+tt.prefix, func(t *testing.T) {
+			if got := InPostcodeDistrict(tt.postcode, tt.prefix); got != tt.want {
+				t.Errorf("InPostcodeDistrict(%q, %q): got %v, want %v",
+					tt.postcode, tt.prefix, got, tt.want)
+			}
+		})
+	}
+}

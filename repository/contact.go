@@ -49,12 +49,13 @@ type contact struct {
 	PostcodeNorm  *string        `db:"postcode_norm"`
 	NameNorm      *string        `db:"name_norm"`
 	WebsiteHost   *string        `db:"website_host"`
+	PhoneNorm     *string        `db:"phone_norm"`
 }
 
 const contactColumns = `id, kind, title, forename, surname, name, trading_as,
     company_number, address_lines, town, county, postcode, postcode_valid, uprn,
     telephone, email, website, email_norm, surname_norm, initial, postcode_norm,
-    name_norm, website_host`
+    name_norm, website_host, phone_norm`
 
 // consumerContact is the contact a case's consumer describes, or nil when
 // the consumer gave nothing that identifies them.
@@ -135,6 +136,7 @@ func (ct *contact) deriveKeys() {
 	ct.PostcodeNorm = key(mapping.PostcodeKey, ct.Postcode)
 	ct.NameNorm = key(mapping.NormalizeCompanyName, ct.Name)
 	ct.WebsiteHost = key(mapping.WebsiteHost, ct.Website)
+	ct.PhoneNorm = key(mapping.NormalizePhone, ct.Telephone)
 }
 
 // fillFrom fills in what ct lacks from in, and reports whether anything
@@ -226,8 +228,24 @@ ORDER BY m.rank LIMIT 1`,
 
 // resolveContact links in to the existing contact it matches, filling in
 // what that contact lacked, or creates a new one. It returns the contact's
-// id and the rule that matched. in may be nil.
-func (im *Import) resolveContact(ctx context.Context, in *contact,
+// id and the rule that matched, and records the match in log. A contact it
+// created is added to created, to be compared for possible matches once the
+// request exists. in may be nil.
+func (im *Import) resolveContact(ctx context.Context, in *contact, m matchQuery,
+	log *auditLog, created *[]*contact) (*int64, *string, error) {
+	id, rule, err := im.findOrCreateContact(ctx, in, m)
+	if err != nil || id == nil {
+		return id, rule, err
+	}
+	if *rule == ruleNew {
+		in.ID = *id
+		*created = append(*created, in)
+	}
+	log.add(auditMatch, "contact", *id, map[string]any{"kind": in.Kind, "rule": *rule})
+	return id, rule, nil
+}
+
+func (im *Import) findOrCreateContact(ctx context.Context, in *contact,
 	m matchQuery) (*int64, *string, error) {
 	if in == nil {
 		return nil, nil, nil
@@ -262,11 +280,11 @@ const insertContactSQL = `
 INSERT INTO contact (kind, title, forename, surname, name, trading_as,
     company_number, address_lines, town, county, postcode, postcode_valid, uprn,
     telephone, email, website, email_norm, surname_norm, initial, postcode_norm,
-    name_norm, website_host)
+    name_norm, website_host, phone_norm)
 VALUES (:kind, :title, :forename, :surname, :name, :trading_as,
     :company_number, :address_lines, :town, :county, :postcode, :postcode_valid, :uprn,
     :telephone, :email, :website, :email_norm, :surname_norm, :initial, :postcode_norm,
-    :name_norm, :website_host)
+    :name_norm, :website_host, :phone_norm)
 RETURNING id`
 
 func (im *Import) insertContact(ctx context.Context, ct *contact) (int64, error) {
@@ -286,7 +304,7 @@ UPDATE contact SET
     telephone = :telephone, email = :email, website = :website,
     email_norm = :email_norm, surname_norm = :surname_norm, initial = :initial,
     postcode_norm = :postcode_norm, name_norm = :name_norm,
-    website_host = :website_host, updated_at = now()
+    website_host = :website_host, phone_norm = :phone_norm, updated_at = now()
 WHERE id = :id`
 
 func (im *Import) updateContact(ctx context.Context, ct *contact) error {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -30,10 +31,19 @@ var errFinished = errors.New("import already committed or rolled back")
 // Import is the transaction that imports one file. It is not safe for
 // concurrent use. Every Import ends with Commit or Rollback.
 type Import struct {
-	tx       *sqlx.Tx
-	file     FileInfo
-	fileID   int64 // the import_file row this import fills in
-	codes    codeBook
+	tx     *sqlx.Tx
+	file   FileInfo
+	fileID int64 // the import_file row this import fills in
+	codes  codeBook
+	now    time.Time // when the import began; due dates count from its day
+
+	// Read once per import: merged custodian codes and districts, the
+	// assignment rules and the action templates.
+	authorities authorityBook
+	rules       []assignmentRule
+	templates   []actionTemplate
+	placed      map[string]bool // the authorities the cases were placed in
+
 	merging  bool // whether the merge lock is held
 	sum      Summary
 	finished bool
@@ -66,7 +76,7 @@ func (s *Store) Begin(ctx context.Context, f FileInfo) (*Import, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
-	im := &Import{tx: tx, file: f}
+	im := &Import{tx: tx, file: f, now: s.now(), placed: map[string]bool{}}
 	if err := im.start(ctx, key); err != nil {
 		tx.Rollback()
 		return nil, err
@@ -111,8 +121,10 @@ func (im *Import) start(ctx context.Context, key int64) error {
 		im.fileID = prev.ID
 	}
 
-	im.codes, err = loadCodeBook(ctx, im.tx)
-	return err
+	if im.codes, err = loadCodeBook(ctx, im.tx); err != nil {
+		return err
+	}
+	return im.loadCasework(ctx, im.tx)
 }
 
 const commitImportFileSQL = `
@@ -134,7 +146,9 @@ WHERE id = $1`
 
 // Commit records the file as imported, with its counts, the export's id
 // and time and the custodian code, and commits the transaction. exp may be
-// nil when the header is unknown.
+// nil when the header is unknown. The file's custodian code is the one
+// authority its cases were placed in (merged codes resolved); with
+// CustodianAuto and cases for several authorities, none.
 func (im *Import) Commit(ctx context.Context, exp *mapping.Export,
 	custodian string) (Summary, error) {
 	if im.finished {
@@ -148,6 +162,7 @@ func (im *Import) Commit(ctx context.Context, exp *mapping.Export,
 			generated = exp.Generated
 		}
 	}
+	custodian = im.fileCustodian(custodian)
 	sum := im.sum
 	_, err := im.tx.ExecContext(ctx, commitImportFileSQL, im.fileID,
 		im.file.Name, im.file.Size, sum.Cases, sum.Created, sum.Updated,
@@ -161,6 +176,19 @@ func (im *Import) Commit(ctx context.Context, exp *mapping.Export,
 		return Summary{}, fmt.Errorf("commit import: %w", err)
 	}
 	return sum, nil
+}
+
+// fileCustodian is the authority to record for the file.
+func (im *Import) fileCustodian(given string) string {
+	if len(im.placed) == 1 {
+		for code := range im.placed {
+			return code
+		}
+	}
+	if given == CustodianAuto {
+		return ""
+	}
+	return im.authorities.resolve(given)
 }
 
 // Rollback abandons the import and writes nothing. It is safe to call

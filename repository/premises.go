@@ -69,7 +69,7 @@ func (im *Import) resolvePremises(ctx context.Context, a *mapping.Address,
 	traderID *int64) (*int64, error) {
 	in := newPremises(a, traderID)
 	if in == nil {
-		return nil, nil
+		return im.addressUnknownPremises(ctx, a, traderID)
 	}
 
 	var found premises
@@ -143,4 +143,38 @@ func (im *Import) updatePremises(ctx context.Context, p *premises) error {
 		return fmt.Errorf("update premises: %w", err)
 	}
 	return nil
+}
+
+// An address with neither a first line nor a UPRN cannot tell premises
+// apart, so a trader with such an address (or none) has one premises of
+// its own, "address unknown", per postcode it gave.
+const addressUnknownPremisesSQL = `SELECT ` + premisesColumns + `
+FROM premises
+WHERE trader_contact_id = $1 AND uprn IS NULL AND line1_norm IS NULL
+  AND postcode IS NOT DISTINCT FROM $2
+ORDER BY id
+LIMIT 1`
+
+// addressUnknownPremises links a trader whose address cannot identify
+// premises to its "address unknown" premises, creating them, so that every
+// request about a trader has premises. It returns nil with no trader.
+func (im *Import) addressUnknownPremises(ctx context.Context, a *mapping.Address,
+	traderID *int64) (*int64, error) {
+	if traderID == nil {
+		return nil, nil
+	}
+	in := &premises{AddressLines: pq.StringArray{}, TraderContactID: traderID}
+	if a != nil {
+		in.Town, in.County = optString(a.Town), optString(a.County)
+		in.Postcode = optString(mapping.CanonicalPostcode(a.Postcode))
+	}
+	var found premises
+	err := im.tx.GetContext(ctx, &found, addressUnknownPremisesSQL, traderID, in.Postcode)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return im.insertPremises(ctx, in)
+	case err != nil:
+		return nil, fmt.Errorf("match premises: %w", err)
+	}
+	return &found.ID, nil
 }

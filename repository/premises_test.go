@@ -38,7 +38,9 @@ func TestPremisesMatching(t *testing.T) {
 		{"line1 at another postcode", at(" High St", "ME1 1AA", ""),
 			at(" High St", "ME1 1AB", ""), "new"},
 		{"line1 without postcode", at(" High St", "", ""), at(" High St", "", ""), "new"},
-		{"no line1 or uprn", at(" High St", "ME1 1AA", ""), at("", "ME1 1AA", ""), "none"},
+		// Every request about a trader has premises: these are the trader's own,
+		// address unknown.
+		{"no line1 or uprn", at(" High St", "ME1 1AA", ""), at("", "ME1 1AA", ""), "new"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -78,6 +78,11 @@ type request struct {
 	VulnerableReason *string `db:"vulnerable_reason"`
 	ContactConsent   *bool   `db:"contact_consent"`
 	AgeBand          *string `db:"age_band"`
+
+	// Set when the request is created, by the assignment rules.
+	AssignedOfficerID *int64 `db:"assigned_officer_id"`
+	AssignedQueue     string `db:"assigned_queue"`
+	AssignmentRuleID  *int64 `db:"assignment_rule_id"`
 }
 
 // Merge folds one case into the service requests: a new reference creates
@@ -122,26 +127,41 @@ func (im *Import) Merge(ctx context.Context, exp *mapping.Export, custodian stri
 }
 
 const lockRequestSQL = `
-SELECT id, update_sequence FROM service_request
+SELECT id, update_sequence, anonymised_at IS NOT NULL AS anonymised
+FROM service_request
 WHERE source = $1 AND case_reference = $2
 FOR UPDATE`
 
 func (im *Import) merge(ctx context.Context, custodian string,
 	c *mapping.Case) (Action, error) {
 	var cur struct {
-		ID  int64 `db:"id"`
-		Seq int   `db:"update_sequence"`
+		ID         int64 `db:"id"`
+		Seq        int   `db:"update_sequence"`
+		Anonymised bool  `db:"anonymised"`
 	}
 	err := im.tx.GetContext(ctx, &cur, lockRequestSQL, sourceCACS, c.Reference)
 	exists := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("look up request: %w", err)
 	}
-	if exists && c.UpdateSequence <= cur.Seq {
-		return ActionUnchanged, nil
+	log := &auditLog{requestID: cur.ID}
+	// A request retention has anonymised takes no new personal data.
+	if exists && (c.UpdateSequence <= cur.Seq || cur.Anonymised) {
+		log.add(auditUnchanged, "service_request", cur.ID, map[string]any{
+			"update_sequence": c.UpdateSequence, "stored_sequence": cur.Seq,
+			"anonymised": cur.Anonymised,
+		})
+		return ActionUnchanged, im.finishCase(ctx, cur.ID, ActionUnchanged, nil, log)
 	}
 
-	r, err := im.newRequest(ctx, custodian, c)
+	authority, by, err := im.authorities.place(custodian, c)
+	if err != nil {
+		return "", err
+	}
+	im.placed[authority] = true
+
+	var created []*contact
+	r, err := im.newRequest(ctx, authority, c, log, &created)
 	if err != nil {
 		return "", err
 	}
@@ -150,11 +170,21 @@ func (im *Import) merge(ctx context.Context, custodian string,
 		r.ID, act = cur.ID, ActionUpdated
 		err = im.updateRequest(ctx, r)
 	} else {
+		assign(im.rules, c, r, log)
 		err = im.insertRequest(ctx, r)
 	}
 	if err != nil {
 		return "", err
 	}
+	log.requestID = r.ID
+	event := auditCreate
+	if exists {
+		event = auditUpdate
+	}
+	log.add(event, "service_request", r.ID, map[string]any{
+		"update_sequence": c.UpdateSequence, "custodian_code": authority,
+		"authority_from": by,
+	})
 
 	if err := im.writeDetails(ctx, r.ID, c, exists); err != nil {
 		return "", err
@@ -162,13 +192,24 @@ func (im *Import) merge(ctx context.Context, custodian string,
 	if err := im.insertVersion(ctx, r.ID, c); err != nil {
 		return "", err
 	}
-	return act, nil
+	for _, ct := range created {
+		if err := im.recordPossibleMatches(ctx, ct, r.ID, log); err != nil {
+			return "", err
+		}
+	}
+	// A contact this case created has no other request, so no duplicate.
+	if len(created) == 0 {
+		if err := im.flagDuplicates(ctx, r, log); err != nil {
+			return "", err
+		}
+	}
+	return act, im.finishCase(ctx, r.ID, act, im.actionsFor(c), log)
 }
 
 // newRequest builds the row for c, linking its consumer, trader and
-// premises.
-func (im *Import) newRequest(ctx context.Context, custodian string,
-	c *mapping.Case) (*request, error) {
+// premises. Contacts it creates are added to created.
+func (im *Import) newRequest(ctx context.Context, custodian string, c *mapping.Case,
+	log *auditLog, created *[]*contact) (*request, error) {
 	ct := im.codes.lookup(kindCaseType, &c.CaseType)
 	r := &request{
 		ImportID:       im.fileID,
@@ -191,14 +232,14 @@ func (im *Import) newRequest(ctx context.Context, custodian string,
 		r.Vulnerable, r.ContactConsent = p.Vulnerable, p.ContactConsent
 		r.VulnerableReason, r.AgeBand = optString(p.VulnerableReason), optString(p.AgeBand)
 		r.ConsumerContactID, r.ConsumerMatchRule, err =
-			im.resolveContact(ctx, consumerContact(p), consumerMatch)
+			im.resolveContact(ctx, consumerContact(p), consumerMatch, log, created)
 		if err != nil {
 			return nil, err
 		}
 	}
 	if t := c.Trader; t != nil {
 		r.TraderContactID, r.TraderMatchRule, err =
-			im.resolveContact(ctx, traderContact(t), traderMatch)
+			im.resolveContact(ctx, traderContact(t), traderMatch, log, created)
 		if err != nil {
 			return nil, err
 		}
@@ -261,6 +302,7 @@ INSERT INTO service_request (
     purchase_description, breach, detriment_amount, detriment_currency,
     scam_code, scam_label, scam_known, summary, advice_given,
     vulnerable, vulnerable_reason, contact_consent, age_band,
+    assigned_officer_id, assigned_queue, assignment_rule_id,
     created_import_id, last_import_id)
 VALUES (
     'CACS', :case_reference, :update_sequence, :route, :case_type_code,
@@ -274,6 +316,7 @@ VALUES (
     :purchase_description, :breach, :detriment_amount, :detriment_currency,
     :scam_code, :scam_label, :scam_known, :summary, :advice_given,
     :vulnerable, :vulnerable_reason, :contact_consent, :age_band,
+    :assigned_officer_id, :assigned_queue, :assignment_rule_id,
     :import_id, :import_id)
 RETURNING id`
 

@@ -12,6 +12,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -20,7 +21,8 @@ import (
 // Store is a pool of connections to the cacsd database. It is safe for
 // concurrent use.
 type Store struct {
-	db *sqlx.DB
+	db  *sqlx.DB
+	now func() time.Time // the clock; tests replace it
 }
 
 // Open connects to the database at dsn (a lib/pq URL or key=value string)
@@ -36,7 +38,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, now: time.Now}, nil
 }
 
 // Close closes the pool. Imports still open fail.

@@ -92,7 +92,7 @@ func (o *options) logConfig(log *zap.Logger, cfg daemon.Config, dsn, source stri
 		zap.Duration("scan_interval", cfg.ScanInterval), zap.Bool("poll_only", cfg.PollOnly),
 		zap.Int("workers", cfg.Workers), zap.Duration("shutdown_timeout", cfg.ShutdownTimeout),
 		zap.String("custodian", cfg.Custodian), zap.Int64("max_file_size", cfg.MaxFileSize),
-		zap.String("http_addr", cfg.HTTPAddr),
+		zap.String("retain", cfg.Retain.String()), zap.String("http_addr", cfg.HTTPAddr),
 		zap.String("database", redactURL(dsn)), zap.String("database_from", source),
 		zap.Bool("migrate", !o.noMigrate),
 		zap.String("log_level", o.logLevel), zap.String("log_format", o.logFormat))

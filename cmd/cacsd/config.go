@@ -36,6 +36,7 @@ type options struct {
 	maxFileSize     int64
 	pollOnly        bool
 	shutdownTimeout time.Duration
+	retain          daemon.Period
 
 	httpAddr string
 
@@ -59,7 +60,8 @@ func (o *options) folderFlags(fs *flag.FlagSet) {
 func (o *options) importFlags(fs *flag.FlagSet) {
 	def := daemon.DefaultConfig("")
 	fs.StringVar(&o.custodian, "custodian", "",
-		"local custodian code for files that name no recipient")
+		"local custodian code for files that name no recipient, or auto to place "+
+			"each case by postcode district")
 	fs.Int64Var(&o.maxFileSize, "max-file-size", def.MaxFileSize,
 		"largest file accepted, in bytes; larger ones fail unread")
 }
@@ -81,6 +83,8 @@ func (o *options) watchFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.noMigrate, "no-migrate", false, "do not apply database migrations at start")
 	fs.StringVar(&o.httpAddr, "http-addr", defaultHTTPAddr,
 		"serve /metrics, /healthz and /readyz on this address; empty turns it off")
+	fs.Var(periodValue{&o.retain}, "retain",
+		"run retention daily: anonymise requests closed longer ago than this, e.g. 6y")
 }
 
 // defaultHTTPAddr is the endpoint's address unless told otherwise: local
@@ -147,6 +151,7 @@ func (o *options) config() (daemon.Config, error) {
 		cfg.PollOnly = o.pollOnly
 		cfg.ShutdownTimeout = o.shutdownTimeout
 		cfg.HTTPAddr = o.httpAddr
+		cfg.Retain = o.retain
 	}
 	return cfg, cfg.Validate()
 }

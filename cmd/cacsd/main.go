@@ -61,6 +61,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			migrateCommand(stderr),
 			statusCommand(stdout),
 			retryCommand(stdout),
+			closeCommand(stdout),
+			evidenceCommand(stdout, stderr),
+			retainCommand(stdout),
 		},
 		Exec: func(_ context.Context, args []string) error {
 			if len(args) > 0 {

@@ -1,0 +1,432 @@
+package repository
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"cacsd/mapping"
+	"cacsd/repository/repotest"
+)
+
+// importAs imports cases as a new file for authority custodian and
+// returns the first error.
+func importAs(t testing.TB, s *Store, custodian string, cases ...*mapping.Case) error {
+	t.Helper()
+	ctx := context.Background()
+	data, f := content("as.xml")
+	im, err := s.Begin(ctx, f)
+	if err != nil {
+		return err
+	}
+	defer im.Rollback()
+	if err := im.WriteEvidence(ctx, bytes.NewReader(data)); err != nil {
+		return err
+	}
+	for _, c := range cases {
+		if _, err := im.Merge(ctx, testExport(), custodian, c); err != nil {
+			return err
+		}
+	}
+	_, err = im.Commit(ctx, testExport(), custodian)
+	return err
+}
+
+// freshStore opens a migrated store on a database of its own, for tests
+// that read whole tables or views.
+func freshStore(t testing.TB, prefix string) *Store {
+	t.Helper()
+	url := repotest.New(t, prefix)
+	s, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAuthority(t *testing.T) {
+	s := openStore(t)
+	withPostcodes := func(consumer, trader string) *mapping.Case {
+		c := fullCase(uniq())
+		c.Consumer.Address.Postcode, c.Trader.Address.Postcode = consumer, trader
+		return c
+	}
+	tests := []struct {
+		name      string
+		custodian string
+		c         *mapping.Case
+		want      string // the request's custodian code; "" for no authority
+	}{
+		{"current code", "2280", fullCase(uniq()), "2280"},
+		{"merged code resolves to successor", "405", fullCase(uniq()), "440"},
+		{"code not in the list kept", "9999", fullCase(uniq()), "9999"},
+		{"auto by consumer district", CustodianAuto, withPostcodes("ME7 1ZZ", "TN23 9ZZ"), "2280"},
+		{"auto by trader district", CustodianAuto, withPostcodes("TN23 9ZZ", "me2 4zz"), "2280"},
+		{"auto area alone is not a district", CustodianAuto, withPostcodes("ME10 1AA", "TN1 1AA"), ""},
+		{"auto without postcodes", CustodianAuto, withPostcodes("", ""), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := importAs(t, s, tt.custodian, tt.c)
+			var na *NoAuthorityError
+			if tt.want == "" {
+				if !errors.As(err, &na) || na.CaseRef != tt.c.Reference {
+					t.Fatalf("import: got %v, want NoAuthorityError for %s", err, tt.c.Reference)
+				}
+				if pc := tt.c.Consumer.Address.Postcode; pc != "" &&
+					strings.Contains(err.Error(), pc) {
+					t.Errorf("error quotes a postcode: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("import: %v", err)
+			}
+			if got := requestRow(t, s, tt.c.Reference).CustodianCode; got == nil || *got != tt.want {
+				t.Errorf("custodian_code: got %v, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPossibleMatches(t *testing.T) {
+	s := openStore(t)
+	tests := []struct {
+		name        string
+		first, next func(key string) *mapping.Case
+		wantRule    string // the possible match rule, "" for none
+		wantMatch   string // the match rule of the second case
+	}{{
+		name:     "consumer same surname and postcode, other initial",
+		first:    func(k string) *mapping.Case { return person(k, "Margaret", "Ex"+k, "ME1 1XX", "", "") },
+		next:     func(k string) *mapping.Case { return person(k, "Peter", "ex "+k, "ME11XX", "", "") },
+		wantRule: "surname_postcode", wantMatch: "new",
+	}, {
+		name:     "consumer same telephone",
+		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "ME1 1XX", "", "+44 7700 9"+k) },
+		next:     func(k string) *mapping.Case { return person(k, "Bob", "B"+k, "ME4 4ZZ", "", "07700 9"+k) },
+		wantRule: "telephone", wantMatch: "new",
+	}, {
+		name:     "consumer by email merges",
+		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "", k+"@x.example", "") },
+		next:     func(k string) *mapping.Case { return person(k, "Ann", "Other"+k, "", k+"@X.example", "") },
+		wantRule: "", wantMatch: "email",
+	}, {
+		name:     "consumer nothing in common",
+		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "ME1 1XX", "", "") },
+		next:     func(k string) *mapping.Case { return person(k, "Ann", "B"+k, "ME1 1XX", "", "") },
+		wantRule: "", wantMatch: "new",
+	}, {
+		name:     "trader Ltd and Limited at the same postcode merges",
+		first:    func(k string) *mapping.Case { return business(k, "Smith & Sons "+k+" Ltd", "ME1 1XX", "") },
+		next:     func(k string) *mapping.Case { return business(k, "smith and sons "+k+" limited", "ME1 1XX", "") },
+		wantRule: "", wantMatch: "name_postcode",
+	}, {
+		name:     "trader same name at another postcode",
+		first:    func(k string) *mapping.Case { return business(k, "Smith & Sons "+k+" Ltd", "ME1 1XX", "") },
+		next:     func(k string) *mapping.Case { return business(k, "Smith and Sons, "+k, "TN23 9ZZ", "") },
+		wantRule: "name", wantMatch: "new",
+	}, {
+		name:     "trader same telephone",
+		first:    func(k string) *mapping.Case { return business(k, "Alpha "+k, "ME1 1XX", "01632 96"+k) },
+		next:     func(k string) *mapping.Case { return business(k, "Beta "+k, "ME4 4ZZ", "+441632 96"+k) },
+		wantRule: "telephone", wantMatch: "new",
+	}, {
+		name:     "trader different name and postcode",
+		first:    func(k string) *mapping.Case { return business(k, "Alpha "+k, "ME1 1XX", "") },
+		next:     func(k string) *mapping.Case { return business(k, "Beta "+k, "ME4 4ZZ", "") },
+		wantRule: "", wantMatch: "new",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := uniq()
+			a, b := tt.first(key), tt.next(key)
+			importNew(t, s, a)
+			importNew(t, s, b)
+			ra, rb := requestRow(t, s, a.Reference), requestRow(t, s, b.Reference)
+			idA, idB, rule := ra.ConsumerContactID, rb.ConsumerContactID, rb.ConsumerMatchRule
+			if a.Consumer == nil {
+				idA, idB, rule = ra.TraderContactID, rb.TraderContactID, rb.TraderMatchRule
+			}
+			if rule == nil || *rule != tt.wantMatch {
+				t.Errorf("match rule: got %v, want %s", rule, tt.wantMatch)
+			}
+			var got []string
+			err := s.DB().Select(&got, `SELECT rule FROM possible_match
+                WHERE contact_id = $1 AND candidate_contact_id = $2`, *idB, *idA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []string{}
+			if tt.wantRule != "" {
+				want = []string{tt.wantRule}
+			}
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("possible matches: got %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// person is a case with only a consumer.
+func person(key, forename, surname, postcode, email, phone string) *mapping.Case {
+	p := &mapping.Consumer{Forename: forename, Surname: surname, Email: email, Telephone: phone}
+	if postcode != "" {
+		p.Address = &mapping.Address{Lines: []string{key + " Road"}, Postcode: postcode,
+			PostcodeValid: true}
+	}
+	return consumerCase(p)
+}
+
+// business is a case with only a trader.
+func business(key, name, postcode, phone string) *mapping.Case {
+	return traderCase(&mapping.Trader{Name: name, Telephone: phone,
+		Address: &mapping.Address{Lines: []string{"Unit " + key}, Postcode: postcode,
+			PostcodeValid: true}})
+}
+
+func TestDueDate(t *testing.T) {
+	day := func(y int, m time.Month, d int) time.Time {
+		return time.Date(y, m, d, 9, 0, 0, 0, time.UTC)
+	}
+	tests := []struct {
+		name string
+		from time.Time
+		n    int
+		want string
+	}{
+		{"next working day, Thursday", day(2026, 12, 3), 1, "2026-12-04"},
+		{"next working day over a weekend", day(2026, 12, 4), 1, "2026-12-07"},
+		{"over Christmas and the Boxing Day substitute", day(2026, 12, 23), 2, "2026-12-29"},
+		{"five days over Christmas and New Year", day(2026, 12, 23), 5, "2027-01-04"},
+		{"over Good Friday and Easter Monday", day(2027, 3, 25), 1, "2027-03-30"},
+		{"late evening in summer time is the next day", time.Date(2026, 6, 1, 23, 30, 0, 0,
+			time.UTC), 1, "2026-06-03"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dueDate(tt.from, tt.n).Format(time.DateOnly); got != tt.want {
+				t.Errorf("dueDate(%v, %d): got %s, want %s", tt.from, tt.n, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAssignmentAndActions(t *testing.T) {
+	s := openStore(t)
+	s.now = func() time.Time { return time.Date(2026, 12, 23, 10, 0, 0, 0, time.UTC) }
+	ctx := context.Background()
+	var officer int64
+	if err := s.DB().GetContext(ctx, &officer,
+		`INSERT INTO officer (name, team) VALUES ('Duty Officer', 'Fair trading') RETURNING id`,
+	); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `INSERT INTO assignment_rule
+        (name, priority, route, postcode_prefix, officer_id) VALUES ('zz9 referrals', 1,
+        'Referral', 'ZZ9', $1)`, officer); err != nil {
+		t.Fatal(err)
+	}
+
+	inZZ9 := fullCase(uniq())
+	inZZ9.Consumer.Address.Postcode = "ZZ9 9ZZ"
+	notification := fullCase(uniq())
+	notification.Route, notification.CaseType.Code = mapping.RouteNotification, "TC-CB"
+	notification.Complaint.Breach, notification.Consumer.Vulnerable = "Civil", ptr(false)
+	signposting := fullCase(uniq())
+	signposting.Route, signposting.CaseType.Code = mapping.RouteSignposting, "ENQ"
+	signposting.Trader, signposting.Complaint, signposting.Consumer.Vulnerable = nil, nil, nil
+
+	tests := []struct {
+		name    string
+		c       *mapping.Case
+		officer bool
+		queue   string
+		actions string // title@due, by title
+	}{
+		{"referral in a district with an officer", inZZ9, true, "officer",
+			"Assess for investigation@2026-12-29,Consider safeguarding contact@2026-12-24," +
+				"Review referral@2027-01-04"},
+		{"criminal referral by the seeded rule", fullCase(uniq()), false, "investigations",
+			"Assess for investigation@2026-12-29,Consider safeguarding contact@2026-12-24," +
+				"Review referral@2027-01-04"},
+		{"notification", notification, false, "intelligence", "Record as intelligence@"},
+		{"no rule: unassigned", signposting, false, "unassigned", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			importNew(t, s, tt.c)
+			var got struct {
+				Officer *int64 `db:"assigned_officer_id"`
+				Queue   string `db:"assigned_queue"`
+				Actions string `db:"actions"`
+			}
+			err := s.DB().GetContext(ctx, &got, `
+                SELECT r.assigned_officer_id, r.assigned_queue,
+                    coalesce(string_agg(a.title || '@' || coalesce(a.due_date::text, ''), ','
+                        ORDER BY a.title), '') AS actions
+                FROM service_request r LEFT JOIN action a ON a.service_request_id = r.id
+                WHERE r.case_reference = $1 GROUP BY r.id`, tt.c.Reference)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got.Officer != nil) != tt.officer || got.Queue != tt.queue {
+				t.Errorf("assignment: got officer %v queue %q, want officer %v queue %q",
+					got.Officer, got.Queue, tt.officer, tt.queue)
+			}
+			if got.Actions != tt.actions {
+				t.Errorf("actions:\ngot  %s\nwant %s", got.Actions, tt.actions)
+			}
+		})
+	}
+
+	t.Run("update adds no second open action", func(t *testing.T) {
+		c := fullCase(uniq())
+		importNew(t, s, c)
+		up := *c
+		up.UpdateSequence = 1
+		importNew(t, s, &up)
+		n := count(t, s, `SELECT count(*) FROM action a JOIN service_request r
+            ON r.id = a.service_request_id WHERE r.case_reference = $1`, c.Reference)
+		if n != 3 {
+			t.Errorf("actions after update: got %d, want 3", n)
+		}
+	})
+}
+
+func TestPossibleDuplicates(t *testing.T) {
+	s := openStore(t)
+	tests := []struct {
+		name    string
+		daysOff int
+		flagged bool
+	}{
+		{"purchase ten days apart", 10, true},
+		{"purchase thirty days apart", 30, true},
+		{"purchase forty days apart", 40, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := fullCase(uniq())
+			b := fullCase(uniq())
+			b.Consumer, b.Trader = a.Consumer, a.Trader
+			later := a.Purchase.Date.AddDate(0, 0, tt.daysOff)
+			b.Purchase = &mapping.Purchase{Date: &later}
+			importNew(t, s, a)
+			importNew(t, s, b)
+			ra, rb := requestRow(t, s, a.Reference), requestRow(t, s, b.Reference)
+			n := count(t, s, `SELECT count(*) FROM possible_duplicate
+                WHERE (service_request_id, other_request_id) IN (($1, $2), ($2, $1))`, ra.ID, rb.ID)
+			want := 0
+			if tt.flagged {
+				want = 2
+			}
+			if n != want {
+				t.Errorf("possible_duplicate rows: got %d, want %d (one on each request)", n, want)
+			}
+			if got := count(t, s, `SELECT count(*) FROM service_request WHERE id IN ($1, $2)`,
+				ra.ID, rb.ID); got != 2 {
+				t.Errorf("requests: got %d, want 2 (never merged)", got)
+			}
+		})
+	}
+}
+
+func TestAuditTrail(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	key := uniq()
+	c := fullCase(key)
+	// Telephone numbers of their own, so that no possible match is found.
+	c.Consumer.Telephone, c.Trader.Telephone = "01632 1"+key, "01632 2"+key
+	importNew(t, s, c)
+	up := *c
+	up.UpdateSequence = 1
+	importNew(t, s, &up)
+	importNew(t, s, &up)
+	if _, err := s.SetStatus(ctx, c.Reference, StatusClosed, "user:alice"); err != nil {
+		t.Fatal(err)
+	}
+	id := requestRow(t, s, c.Reference).ID
+
+	var got []string
+	if err := s.DB().SelectContext(ctx, &got, `
+        SELECT action || ':' || entity || ':' || split_part(actor, ':', 1)
+        FROM audit_event WHERE service_request_id = $1 ORDER BY id`, id); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"match:contact:import", "match:contact:import", "assign:service_request:import",
+		"create:service_request:import", "action:action:import", "action:action:import",
+		"action:action:import",
+		"match:contact:import", "match:contact:import", "update:service_request:import",
+		"unchanged:service_request:import",
+		"close:service_request:user",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("audit events:\ngot  %q\nwant %q", got, want)
+	}
+
+	for _, stmt := range []string{
+		`UPDATE audit_event SET actor = 'someone else'`,
+		`DELETE FROM audit_event`,
+		`TRUNCATE audit_event`,
+	} {
+		if _, err := s.DB().ExecContext(ctx, stmt); err == nil ||
+			!strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: got %v, want refused as append-only", stmt, err)
+		}
+	}
+
+	// A plain UPDATE from a council's case system is audited too.
+	if _, err := s.DB().ExecContext(ctx,
+		`UPDATE service_request SET status = 'open' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM audit_event
+        WHERE service_request_id = $1 AND action = 'reopen' AND actor LIKE 'db:%'`, id); n != 1 {
+		t.Errorf("reopen events by UPDATE: got %d, want 1", n)
+	}
+}
+
+func TestEvidenceFiles(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	c := fullCase(uniq())
+	// Over two chunks, so that the bytes come back in order.
+	first := bytes.Repeat([]byte("<first/>"), chunkSize/4)
+	importCases(t, s, first, infoOf("first.xml", first), c)
+	up := *c
+	up.UpdateSequence = 1
+	second := []byte("<second " + uniq() + "/>")
+	importCases(t, s, second, infoOf("second.xml", second), &up)
+
+	files, err := s.EvidenceFiles(ctx, c.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 || files[0].Name != "first.xml" || !files[1].Last || files[0].Last {
+		t.Fatalf("EvidenceFiles: got %+v, want first.xml then second.xml (last)", files)
+	}
+	for i, want := range [][]byte{first, second} {
+		var buf bytes.Buffer
+		if err := s.CopyEvidence(ctx, files[i], &buf); err != nil {
+			t.Fatal(err)
+		}
+		if sha256.Sum256(buf.Bytes()) != sha256.Sum256(want) {
+			t.Errorf("CopyEvidence(%s): %d bytes, not the %d imported", files[i].Name,
+				buf.Len(), len(want))
+		}
+	}
+	if _, err := s.EvidenceFiles(ctx, "CACSNOSUCHCASE"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("EvidenceFiles of unknown case: got %v, want ErrNotFound", err)
+	}
+}

@@ -1,0 +1,75 @@
+package repository
+
+import (
+	"context"
+	"fmt"
+)
+
+// maxPossibleMatches bounds the candidates recorded for one new contact, so
+// that a common surname or a shared switchboard number cannot flood the
+// officers' list.
+const maxPossibleMatches = 10
+
+// A new consumer resembles an existing one with the same surname and
+// postcode but another (or no) initial, or the same telephone number.
+const consumerPossibleSQL = `
+INSERT INTO possible_match (kind, contact_id, candidate_contact_id, rule,
+    service_request_id, import_file_id)
+SELECT 'consumer', $1, c.id,
+    CASE WHEN c.surname_norm = $2 AND c.postcode_norm = $3
+         THEN 'surname_postcode' ELSE 'telephone' END,
+    $5, $6
+FROM contact c
+WHERE c.kind = 'consumer' AND c.id <> $1 AND c.anonymised_at IS NULL
+  AND ((c.surname_norm = $2 AND c.postcode_norm = $3) OR c.phone_norm = $4)
+ORDER BY c.id
+LIMIT $7
+ON CONFLICT (contact_id, candidate_contact_id) DO NOTHING
+RETURNING id, candidate_contact_id, rule`
+
+// A new trader resembles an existing one with the same name (legal form,
+// "&", punctuation and case aside) at another or no postcode, unless their
+// company numbers say they are different companies, or the same telephone
+// number.
+const traderPossibleSQL = `
+INSERT INTO possible_match (kind, contact_id, candidate_contact_id, rule,
+    service_request_id, import_file_id)
+SELECT 'trader', $1, c.id,
+    CASE WHEN c.name_norm = $2 THEN 'name' ELSE 'telephone' END,
+    $5, $6
+FROM contact c
+WHERE c.kind = 'trader' AND c.id <> $1 AND c.anonymised_at IS NULL
+  AND ((c.name_norm = $2 AND c.postcode_norm IS DISTINCT FROM $3
+        AND (c.company_number IS NULL OR $7::text IS NULL OR c.company_number = $7))
+       OR c.phone_norm = $4)
+ORDER BY c.id
+LIMIT $8
+ON CONFLICT (contact_id, candidate_contact_id) DO NOTHING
+RETURNING id, candidate_contact_id, rule`
+
+// recordPossibleMatches records, for a contact the import just created,
+// the existing contacts it resembles too weakly to merge with.
+func (im *Import) recordPossibleMatches(ctx context.Context, ct *contact, requestID int64,
+	log *auditLog) error {
+	query, args := consumerPossibleSQL, []any{ct.ID, ct.SurnameNorm, ct.PostcodeNorm,
+		ct.PhoneNorm, requestID, im.fileID, maxPossibleMatches}
+	if ct.Kind == kindTrader {
+		query, args = traderPossibleSQL, []any{ct.ID, ct.NameNorm, ct.PostcodeNorm,
+			ct.PhoneNorm, requestID, im.fileID, ct.CompanyNumber, maxPossibleMatches}
+	}
+	var found []struct {
+		ID          int64  `db:"id"`
+		CandidateID int64  `db:"candidate_contact_id"`
+		Rule        string `db:"rule"`
+	}
+	if err := im.tx.SelectContext(ctx, &found, query, args...); err != nil {
+		return fmt.Errorf("record possible matches: %w", err)
+	}
+	for _, f := range found {
+		log.add(auditPossibleMatch, "possible_match", f.ID, map[string]any{
+			"kind": ct.Kind, "contact_id": ct.ID, "candidate_contact_id": f.CandidateID,
+			"rule": f.Rule, "decision": "not merged; left for an officer",
+		})
+	}
+	return nil
+}

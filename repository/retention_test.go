@@ -1,0 +1,143 @@
+package repository
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+
+	"cacsd/mapping"
+)
+
+// TestRetention anonymises closed requests and proves that no personal
+// data is left in any column of the rows it anonymised, while a contact
+// and a file shared with an open request keep theirs.
+func TestRetention(t *testing.T) {
+	s := freshStore(t, "retention")
+	ctx := context.Background()
+
+	// alone: closed long ago, its consumer and file its own.
+	alone := fullCase(uniq())
+	aloneData, aloneFile := content("alone.xml")
+	importCases(t, s, aloneData, aloneFile, alone)
+
+	// shared and open: the same consumer (by email), delivered in one file;
+	// shared is closed long ago, open stays open.
+	shared, open := fullCase(uniq()), fullCase(uniq())
+	open.Consumer = shared.Consumer
+	sharedData, sharedFile := content("shared.xml")
+	importCases(t, s, sharedData, sharedFile, shared, open)
+
+	// recent: closed yesterday, not yet due.
+	recent := fullCase(uniq())
+	importNew(t, s, recent)
+
+	for _, c := range []*mapping.Case{alone, shared, recent} {
+		if _, err := s.SetStatus(ctx, c.Reference, StatusClosed, "user:test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request
+        SET closed_at = now() - interval '7 years' WHERE case_reference IN ($1, $2)`,
+		alone.Reference, shared.Reference); err != nil {
+		t.Fatal(err)
+	}
+
+	before := time.Now().AddDate(-6, 0, 0)
+	res, err := s.Retain(ctx, before, "retention")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (RetainResult{Requests: 2, Contacts: 1, EvidenceFiles: 1}); res != want {
+		t.Errorf("Retain: got %+v, want %+v", res, want)
+	}
+
+	personal := func(c *mapping.Case) []string {
+		p := c.Consumer
+		return []string{p.Forename, p.Surname, p.Email, strings.ToLower(p.Email),
+			p.Telephone, p.Address.Lines[0], p.Address.Postcode, c.Complaint.Summary,
+			c.Complaint.AdviceGiven, c.Purchase.Description, c.Notes[0].Text,
+			c.Agencies[0].Name}
+	}
+	ids := []int64{requestRow(t, s, alone.Reference).ID, requestRow(t, s, shared.Reference).ID}
+	var aloneContact int64
+	if err := s.DB().GetContext(ctx, &aloneContact, `SELECT entity_id FROM audit_event
+        WHERE action = 'match' AND entity = 'contact' AND detail->>'kind' = 'consumer'
+          AND service_request_id = $1`, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+
+	// Every column of every anonymised row, as text.
+	queries := []string{
+		`SELECT row_to_json(t)::text FROM service_request t WHERE id = ANY($1)`,
+		`SELECT row_to_json(t)::text FROM case_version t WHERE service_request_id = ANY($1)`,
+		`SELECT row_to_json(t)::text FROM service_request_note t WHERE service_request_id = ANY($1)`,
+		`SELECT row_to_json(t)::text FROM service_request_agency t
+         WHERE service_request_id = ANY($1)`,
+		`SELECT row_to_json(t)::text FROM service_request_code t WHERE service_request_id = ANY($1)`,
+		`SELECT row_to_json(t)::text FROM action t WHERE service_request_id = ANY($1)`,
+		`SELECT row_to_json(t)::text FROM audit_event t WHERE service_request_id = ANY($1)`,
+	}
+	var texts []string
+	for _, q := range queries {
+		var got []string
+		if err := s.DB().SelectContext(ctx, &got, q, pq.Array(ids)); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		texts = append(texts, got...)
+	}
+	var contactRow string
+	if err := s.DB().GetContext(ctx, &contactRow,
+		`SELECT row_to_json(t)::text FROM contact t WHERE id = $1`, aloneContact); err != nil {
+		t.Fatal(err)
+	}
+	texts = append(texts, contactRow)
+	for _, c := range []*mapping.Case{alone, shared} {
+		for _, p := range personal(c) {
+			for _, text := range texts {
+				if strings.Contains(text, p) {
+					t.Errorf("personal data %q left in %s", p, text)
+				}
+			}
+		}
+	}
+	if n := count(t, s, `SELECT count(*) FROM import_file_content c
+        JOIN import_file f ON f.id = c.import_file_id WHERE f.sha256 = $1`,
+		aloneFile.SHA256); n != 0 {
+		t.Errorf("evidence chunks of alone.xml: got %d, want 0", n)
+	}
+
+	// What an open or not yet due request needs is untouched.
+	kept := []struct {
+		name, query string
+		arg         any
+		want        int
+	}{
+		{"shared consumer still holds its name", `SELECT count(*) FROM contact
+            WHERE email_norm = lower($1) AND surname IS NOT NULL`, shared.Consumer.Email, 1},
+		{"shared file keeps its bytes", `SELECT count(*) FROM import_file_content c
+            JOIN import_file f ON f.id = c.import_file_id WHERE f.sha256 = $1`,
+			sharedFile.SHA256, 1},
+		{"open request keeps its summary", `SELECT count(*) FROM service_request
+            WHERE case_reference = $1 AND summary IS NOT NULL AND anonymised_at IS NULL`,
+			open.Reference, 1},
+		{"recent closed request keeps its notes", `SELECT count(*) FROM service_request_note n
+            JOIN service_request r ON r.id = n.service_request_id
+            WHERE r.case_reference = $1`, recent.Reference, 1},
+		{"anonymise events", `SELECT count(*) FROM audit_event
+            WHERE action = 'anonymise' AND entity = 'service_request' AND actor = $1`,
+			"retention", 2},
+	}
+	for _, k := range kept {
+		if n := count(t, s, k.query, k.arg); n != k.want {
+			t.Errorf("%s: got %d, want %d", k.name, n, k.want)
+		}
+	}
+
+	again, err := s.Retain(ctx, before, "retention")
+	if err != nil || again != (RetainResult{}) {
+		t.Errorf("second Retain: got %+v, %v; want nothing to do", again, err)
+	}
+}

@@ -258,13 +258,25 @@ func (d *Decoder) fatalToken(format string, args ...any) error {
 // Only values of structured fields (dates, amounts, codes, references) may
 // be quoted: never names, addresses, contact details or free text.
 //
-// A value in the wrong field may still be personal data, so one that looks
-// like it is withheld: an email address, several words with letters, or a
-// run of digits as long as a phone number.
+// A value in the wrong field may still be personal data (a shifted
+// column puts a surname where a route belongs), so only a value with the
+// shape of a date, an amount or a code is quoted; anything else with a
+// letter in it, an email address, or a run of digits as long as a phone
+// number is withheld.
 func quote(s string) string {
 	if looksPersonal(s) {
 		return "(value withheld: it may hold personal data)"
 	}
+	if cut := cutRunes(s, maxQuotedText); cut != s {
+		return fmt.Sprintf("%q…", cut)
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// quoteName quotes markup rather than content for a problem message: an
+// element or attribute name, an encoding label, a version. These come
+// from the sender's software, never from a person.
+func quoteName(s string) string {
 	if cut := cutRunes(s, maxQuotedText); cut != s {
 		return fmt.Sprintf("%q…", cut)
 	}
@@ -277,15 +289,11 @@ func looksPersonal(s string) bool {
 	if strings.ContainsRune(s, '@') {
 		return true
 	}
-	if referencePattern.MatchString(s) && strings.IndexFunc(s, unicode.IsLetter) >= 0 {
+	if referencePattern.MatchString(s) && strings.IndexFunc(s, unicode.IsLetter) >= 0 &&
+		strings.IndexFunc(s, unicode.IsDigit) >= 0 {
 		return false // a case reference or code, long digits and all
 	}
-	words, digits := 0, 0
-	for _, w := range strings.Fields(s) {
-		if strings.IndexFunc(w, unicode.IsLetter) >= 0 {
-			words++
-		}
-	}
+	digits := 0
 	for _, r := range s {
 		switch {
 		case unicode.IsDigit(r):
@@ -296,7 +304,29 @@ func looksPersonal(s string) bool {
 			digits = 0
 		}
 	}
-	return words >= 2
+	for _, w := range strings.Fields(s) {
+		if !codeLike(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// codeLike reports whether a word of a value may be shown: a short word
+// (yes, Fax, GBP), or one with digits and no lower-case letters (a date,
+// a time, an amount, a code). A longer word of letters may be a name.
+func codeLike(w string) bool {
+	letters, digits, lower := 0, 0, false
+	for _, r := range w {
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+			lower = lower || !unicode.IsUpper(r)
+		case unicode.IsDigit(r):
+			digits++
+		}
+	}
+	return letters <= 4 || (digits > 0 && !lower)
 }
 
 func isBlank(b []byte) bool {

@@ -169,7 +169,7 @@ func charsetReader(bom byteOrder) func(string, io.Reader) (io.Reader, error) {
 		switch {
 		case enc == nil || name == "replacement":
 			return nil, &charsetError{fmt.Sprintf(
-				"unknown character encoding %s in the XML declaration", quote(label))}
+				"unknown character encoding %s in the XML declaration", quoteName(label))}
 		case strings.HasPrefix(name, "utf-16") && bom == bomUTF16:
 			return in, nil
 		case strings.HasPrefix(name, "utf-16"):
@@ -178,7 +178,7 @@ func charsetReader(bom byteOrder) func(string, io.Reader) (io.Reader, error) {
 		case bom == bomUTF16 || (bom == bomUTF8 && name != "utf-8"):
 			return nil, &charsetError{fmt.Sprintf(
 				"XML declaration says %s but the file starts with a %s byte-order mark",
-				quote(label), bom)}
+				quoteName(label), bom)}
 		case name == "utf-8":
 			return in, nil
 		}

@@ -83,11 +83,16 @@ func TestQuoteWithholdsPersonalShapes(t *testing.T) {
 		withheld bool
 	}{
 		{"31/02/2026 10:00", false},
-		{"yesterday", false},
-		{"Escalation", false},
+		{"2026-11-31T10:00:00Z", false},
 		{"2.0", false},
 		{"TC-XX", false},
+		{"ENQ", false},
 		{"£1,250.00", false},
+		{"yesterday", true},
+		{"Escalation", true},
+		{"Example", true},
+		{"EXAMPLE", true},
+		{"Crème", true},
 		{"Margaret Example 14 Orchard Row", true},
 		{"Phoned by Margaret", true},
 		{"m.example@example.org", true},

@@ -209,10 +209,10 @@ var badSamples = map[string][]problemWant{
 	"empty.xml":                  {{"", "", "file is empty"}},
 	"undeclared-latin1.xml":      {{"CACS2611290002", "", "invalid UTF-8"}},
 	"missing-case-reference.xml": {{"", "CaseReference", "missing CaseReference"}},
-	"bad-route.xml":              {{"CACS2611290002", "Route", `"Escalation"`}},
+	"bad-route.xml":              {{"CACS2611290002", "Route", "want one of Referral"}},
 	"two-bad-values.xml": {
 		{"CACS2611290002", "ReceivedAt", `"31/02/2026 10:00"`},
-		{"CACS2611290002", "Purchase/Date", `"yesterday"`},
+		{"CACS2611290002", "Purchase/Date", "not a date"},
 	},
 	"duplicate-reference-conflict.xml": {{"CACS2611290003", "CaseReference", "CACS2611290003"}},
 	"complaint-without-trader.xml":     {{"CACS2611290002", "Trader", "TC-CB"}},

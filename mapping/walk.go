@@ -63,7 +63,7 @@ func (d *Decoder) prolog() (xml.StartElement, error) {
 // know.
 func (d *Decoder) readRoot(root xml.StartElement) error {
 	if root.Name.Local != elemCaseExport {
-		return d.fatalToken("root element is %s, want %s", quote(root.Name.Local), elemCaseExport)
+		return d.fatalToken("root element is %s, want %s", quoteName(root.Name.Local), elemCaseExport)
 	}
 	const field = elemCaseExport + "/@"
 	version, _ := attrValue(root, attrVersion)
@@ -95,11 +95,11 @@ func checkVersion(version string) error {
 	}
 	m := versionPattern.FindStringSubmatch(version)
 	if m == nil {
-		return fmt.Errorf("version %s is not of the form 1.x", quote(version))
+		return fmt.Errorf("version %s is not of the form 1.x", quoteName(version))
 	}
 	if m[1] != "1" {
 		major, _ := strconv.Atoi(m[1]) // the pattern allows digits only
-		return fmt.Errorf("unsupported major version %d (version %s)", major, quote(version))
+		return fmt.Errorf("unsupported major version %d (version %s)", major, quoteName(version))
 	}
 	return nil
 }
@@ -224,12 +224,12 @@ func (d *Decoder) token() (xml.Token, error) {
 		}
 		if len(t.Attr) > maxAttrs {
 			return nil, d.fatalToken("element %s has more than %d attributes",
-				quote(t.Name.Local), maxAttrs)
+				quoteName(t.Name.Local), maxAttrs)
 		}
 		for _, a := range t.Attr {
 			if len(a.Value) > maxAttrBytes {
 				return nil, d.fatalToken("attribute %s of %s is longer than %d bytes",
-					quote(a.Name.Local), quote(t.Name.Local), maxAttrBytes)
+					quoteName(a.Name.Local), quoteName(t.Name.Local), maxAttrBytes)
 			}
 		}
 	case xml.EndElement:

@@ -20,7 +20,7 @@ func TestValidate(t *testing.T) {
 	}
 	// What each bad sample's report must name (samples/README.md).
 	want := map[string][]string{
-		"bad-route.xml":                    {"Route", "Escalation"},
+		"bad-route.xml":                    {"Route", "want one of Referral"},
 		"complaint-without-trader.xml":     {"Trader"},
 		"duplicate-reference-conflict.xml": {"CACS2611290003"},
 		"empty.xml":                        {"empty"},

@@ -215,8 +215,14 @@ func redactURL(dsn string) string {
 		return "(connection string hidden)"
 	}
 	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
+	masked := false
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") { // password, sslpassword
+			q.Set(k, "xxxxx")
+			masked = true
+		}
+	}
+	if masked {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
@@ -235,6 +241,7 @@ func (o *options) logger(w *os.File) (*zap.Logger, error) {
 			format = "console"
 		}
 	}
+	o.logFormat = format // as resolved, for the start line
 
 	encCfg := zap.NewProductionEncoderConfig()
 	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder

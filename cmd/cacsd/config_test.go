@@ -1,0 +1,24 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedactURLHidesEveryPassword(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://cacsd:s3cret-pw@db:5432/cacsd",
+		"postgres://db/cacsd?user=cacsd&password=s3cret-pw",
+		"postgresql://cacsd@db/cacsd?sslmode=verify-full&sslpassword=s3cret-pw",
+		"host=db user=cacsd password=s3cret-pw",
+	} {
+		got := redactURL(dsn)
+		if strings.Contains(got, "s3cret-pw") {
+			t.Errorf("redactURL(%q) = %q: the password shows", dsn, got)
+		}
+	}
+	if got := redactURL("postgres://cacsd@db:5432/cacsd?sslmode=disable"); got !=
+		"postgres://cacsd@db:5432/cacsd?sslmode=disable" {
+		t.Errorf("redactURL of a URL without a password = %q, want it unchanged", got)
+	}
+}

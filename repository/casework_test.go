@@ -300,6 +300,23 @@ func TestAssignmentAndActions(t *testing.T) {
 			t.Errorf("actions after update: got %d, want 3", n)
 		}
 	})
+
+	t.Run("update brings back no action an officer has done", func(t *testing.T) {
+		c := fullCase(uniq())
+		importNew(t, s, c)
+		if _, err := s.db.Exec(`UPDATE action SET status = 'done' FROM service_request r
+            WHERE r.id = action.service_request_id AND r.case_reference = $1`, c.Reference); err != nil {
+			t.Fatal(err)
+		}
+		up := *c
+		up.UpdateSequence = 1
+		importNew(t, s, &up)
+		n := count(t, s, `SELECT count(*) FROM action a JOIN service_request r
+            ON r.id = a.service_request_id WHERE r.case_reference = $1`, c.Reference)
+		if n != 3 {
+			t.Errorf("actions after update: got %d, want the 3 done ones alone", n)
+		}
+	})
 }
 
 func TestPossibleDuplicates(t *testing.T) {

@@ -8,9 +8,11 @@ import (
 )
 
 // The last step of a case is one statement, to keep a case to as few round
-// trips as possible: link the file, create the first actions (the partial
-// unique index lets an update add only those the request does not already
-// have open), and write the audit events, the actions' among them.
+// trips as possible: link the file, create the first actions (only those
+// whose template the request never had, so that an update neither doubles
+// an open action nor brings back one an officer has done; the partial
+// unique index guards the open ones), and write the audit events, the
+// actions' among them.
 const finishCaseSQL = `
 WITH link AS (
     INSERT INTO service_request_file (service_request_id, import_file_id, action)
@@ -21,6 +23,8 @@ WITH link AS (
         import_file_id)
     SELECT $4, u.template_id, u.title, NULLIF(u.due, '')::date, $5
     FROM unnest($9::bigint[], $10::text[], $11::text[]) AS u(template_id, title, due)
+    WHERE NOT EXISTS (SELECT 1 FROM action a
+                      WHERE a.service_request_id = $4 AND a.action_template_id = u.template_id)
     ON CONFLICT (service_request_id, action_template_id) WHERE status = 'open' DO NOTHING
     RETURNING id, action_template_id
 ), made_events AS (

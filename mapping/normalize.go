@@ -179,10 +179,65 @@ func WebsiteHost(s string) string {
 	return host
 }
 
+// sharedHosts are sites on which many unrelated traders have a page of
+// their own, so that the host alone says nothing about which trader it is.
+var sharedHosts = map[string]bool{
+	"facebook.com": true, "fb.com": true, "instagram.com": true, "tiktok.com": true,
+	"x.com": true, "twitter.com": true, "linkedin.com": true, "youtube.com": true,
+	"pinterest.com": true, "pinterest.co.uk": true, "threads.net": true,
+	"linktr.ee": true, "wa.me": true, "sites.google.com": true, "g.page": true,
+	"ebay.co.uk": true, "ebay.com": true, "etsy.com": true, "amazon.co.uk": true,
+	"amazon.com": true, "gumtree.com": true, "vinted.co.uk": true, "depop.com": true,
+	"checkatrade.com": true, "trustatrade.com": true, "mybuilder.com": true,
+	"ratedpeople.com": true, "yell.com": true, "bark.com": true, "trustpilot.com": true,
+	"autotrader.co.uk": true,
+}
+
+// WebsiteKey is the match key of a trader's website: its host (see
+// WebsiteHost), or, on a site many traders share such as facebook.com or
+// ebay.co.uk, the host with the lower-case path and query of the trader's
+// own page ("https://m.facebook.com/RoofCare/" gives "facebook.com/roofcare").
+// A shared site's bare home page identifies no trader and gives "".
+func WebsiteKey(s string) string {
+	host := WebsiteHost(s)
+	for _, sub := range []string{"m.", "mobile.", "web.", "uk."} {
+		if sharedHosts[strings.TrimPrefix(host, sub)] {
+			host = strings.TrimPrefix(host, sub)
+		}
+	}
+	if !sharedHosts[host] {
+		return host
+	}
+	page := strings.ToLower(strings.TrimSpace(s))
+	if _, rest, ok := strings.Cut(page, "://"); ok {
+		page = rest
+	}
+	page, _, _ = strings.Cut(page, "#")
+	i := strings.IndexAny(page, "/?")
+	if i < 0 {
+		return ""
+	}
+	page = page[i:]
+	path, query, _ := strings.Cut(page, "?")
+	path = strings.Trim(path, "/")
+	if path == "" && query == "" {
+		return ""
+	}
+	key := host + "/" + path
+	if query != "" {
+		key += "?" + query
+	}
+	if strings.ContainsFunc(key, unicode.IsSpace) {
+		return ""
+	}
+	return key
+}
+
 // NormalizePhone keeps the digits of a telephone number and writes a UK
 // international prefix as the national 0: "+44 (0)7700 900123" and
-// "0044 7700 900123" both give "07700900123". Other international numbers
-// keep their leading "+".
+// "0044 7700 900123" both give "07700900123", and so does "447700900123",
+// the 12 digits of a UK number written without its "+". Other
+// international numbers keep their leading "+".
 func NormalizePhone(s string) string {
 	s = strings.TrimSpace(s)
 	plus := strings.HasPrefix(s, "+")
@@ -198,6 +253,10 @@ func NormalizePhone(s string) string {
 		digits = digits[2:]
 	case !plus && strings.HasPrefix(digits, "0044"):
 		digits = digits[4:]
+	case !plus && len(digits) == 12 && strings.HasPrefix(digits, "44"):
+		// A UK number written internationally without its "+": a
+		// national number has 11 digits and starts with 0.
+		digits = digits[2:]
 	case plus && digits != "":
 		return "+" + digits
 	default:

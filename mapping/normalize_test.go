@@ -186,12 +186,29 @@ func TestWebsiteHost(t *testing.T) {
 	})
 }
 
+func TestWebsiteKey(t *testing.T) {
+	runNormaliser(t, "WebsiteKey", WebsiteKey, []normaliserTest{
+		{"https://www.roof-care.example/contact", "roof-care.example"},
+		{"https://www.facebook.com/RoofCare/", "facebook.com/roofcare"},
+		{"m.facebook.com/roofcare?ref=share#top", "facebook.com/roofcare?ref=share"},
+		{"https://facebook.com/profile.php?id=1000123", "facebook.com/profile.php?id=1000123"},
+		{"www.ebay.co.uk/str/sofas4u", "ebay.co.uk/str/sofas4u"},
+		{"https://www.facebook.com/", ""},
+		{"facebook.com", ""},
+		{"https://uk.linkedin.com/company/roofline", "linkedin.com/company/roofline"},
+		{"", ""},
+	})
+}
+
 func TestNormalizePhone(t *testing.T) {
 	runNormaliser(t, "NormalizePhone", NormalizePhone, []normaliserTest{
 		{"01632 960001", "01632960001"},
 		{"+44 7700 900123", "07700900123"},
 		{"+44 (0)7700 900123", "07700900123"},
 		{"0044 7700 900123", "07700900123"},
+		{"441632960001", "01632960001"},
+		{"44 1632 960001", "01632960001"},
+		{"4416329600", "4416329600"},
 		{"(01632) 960-001", "01632960001"},
 		{"+33 1 23 45 67 89", "+33123456789"},
 		{"", ""},
@@ -225,7 +242,9 @@ func TestKeysMeet(t *testing.T) {
 		{"address ampersand", NormalizeAddressLine,
 			"Smith & Sons Yard", "Smith and Sons Yard", true},
 		{"email case", NormalizeEmail, "M.Example@Example.ORG", "m.example@example.org", true},
-		{"website scheme", WebsiteHost, "https://www.roof-care.example/", "roof-care.example", true},
+		{"website scheme", WebsiteKey, "https://www.roof-care.example/", "roof-care.example", true},
+		{"website own page", WebsiteKey, "https://facebook.com/roofcare", "www.facebook.com/RoofCare/", true},
+		{"website other trader's page", WebsiteKey, "https://facebook.com/roofcare", "https://facebook.com/sofas4u", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

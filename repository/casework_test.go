@@ -117,8 +117,23 @@ func TestPossibleMatches(t *testing.T) {
 	}, {
 		name:     "consumer by email merges",
 		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "", k+"@x.example", "") },
-		next:     func(k string) *mapping.Case { return person(k, "Ann", "Other"+k, "", k+"@X.example", "") },
+		next:     func(k string) *mapping.Case { return person(k, "Bo", "a "+k, "", k+"@X.example", "") },
 		wantRule: "", wantMatch: "email",
+	}, {
+		name:     "consumer same email, other surname",
+		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "", k+"@x.example", "") },
+		next:     func(k string) *mapping.Case { return person(k, "Ann", "Other"+k, "", k+"@X.example", "") },
+		wantRule: "email", wantMatch: "new",
+	}, {
+		name:     "consumer same name and postcode, other email",
+		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "ME1 1XX", k+"@x.example", "") },
+		next:     func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "ME1 1XX", k+"@y.example", "") },
+		wantRule: "surname_postcode", wantMatch: "new",
+	}, {
+		name:     "consumer same name, no postcode",
+		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "ME1 1XX", "", "") },
+		next:     func(k string) *mapping.Case { return person(k, "Anne", "A"+k, "", "", "") },
+		wantRule: "name", wantMatch: "new",
 	}, {
 		name:     "consumer nothing in common",
 		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "ME1 1XX", "", "") },
@@ -133,6 +148,11 @@ func TestPossibleMatches(t *testing.T) {
 		name:     "trader same name at another postcode",
 		first:    func(k string) *mapping.Case { return business(k, "Smith & Sons "+k+" Ltd", "ME1 1XX", "") },
 		next:     func(k string) *mapping.Case { return business(k, "Smith and Sons, "+k, "TN23 9ZZ", "") },
+		wantRule: "name", wantMatch: "new",
+	}, {
+		name:     "trader same name, neither with a postcode",
+		first:    func(k string) *mapping.Case { return business(k, "Smith & Sons "+k+" Ltd", "", "") },
+		next:     func(k string) *mapping.Case { return business(k, "Smith and Sons "+k, "", "") },
 		wantRule: "name", wantMatch: "new",
 	}, {
 		name:     "trader same telephone",
@@ -445,5 +465,77 @@ func TestEvidenceFiles(t *testing.T) {
 	}
 	if _, err := s.EvidenceFiles(ctx, "CACSNOSUCHCASE"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("EvidenceFiles of unknown case: got %v, want ErrNotFound", err)
+	}
+}
+
+// An officer's decision on a possible match or duplicate, and a moved
+// closing date, are audited by the database, whatever tool makes them.
+func TestDecisionsAudited(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	k := uniq()
+	a := person(k, "Ann", "A"+k, "ME1 1XX", "", "")
+	b := person(k, "Peter", "A"+k, "ME1 1XX", "", "")
+	importNew(t, s, a)
+	importNew(t, s, b)
+	rb := requestRow(t, s, b.Reference)
+
+	conn, err := s.DB().Connx(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT set_config('cacsd.actor', 'user:officer1', false)`); err != nil {
+		t.Fatal(err)
+	}
+	var pm struct {
+		ID        int64      `db:"id"`
+		DecidedBy *string    `db:"decided_by"`
+		DecidedAt *time.Time `db:"decided_at"`
+	}
+	if err := conn.GetContext(ctx, &pm, `UPDATE possible_match SET status = 'rejected'
+        WHERE contact_id = $1 RETURNING id, decided_by, decided_at`, *rb.ConsumerContactID); err != nil {
+		t.Fatal(err)
+	}
+	if pm.DecidedBy == nil || *pm.DecidedBy != "user:officer1" || pm.DecidedAt == nil {
+		t.Errorf("decision stamped as %v at %v, want user:officer1 now", pm.DecidedBy, pm.DecidedAt)
+	}
+	if n := count(t, s, `SELECT count(*) FROM audit_event WHERE action = 'match_decision'
+        AND entity_id = $1 AND actor = 'user:officer1' AND detail->>'to' = 'rejected'`, pm.ID); n != 1 {
+		t.Errorf("match decision events: got %d, want 1", n)
+	}
+
+	// Two cases of one consumer and trader a day apart: a possible duplicate.
+	c := fullCase(uniq())
+	d := fullCase(uniq())
+	d.Consumer, d.Trader = c.Consumer, c.Trader
+	importNew(t, s, c)
+	importNew(t, s, d)
+	rd := requestRow(t, s, d.Reference)
+	if _, err := s.DB().ExecContext(ctx, `UPDATE possible_duplicate SET status = 'confirmed'
+        WHERE service_request_id = $1`, rd.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM possible_duplicate WHERE service_request_id = $1
+        AND decided_by LIKE 'db:%' AND decided_at IS NOT NULL`, rd.ID); n != 1 {
+		t.Errorf("stamped duplicate decisions: got %d, want 1", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM audit_event WHERE action = 'duplicate_decision'
+        AND service_request_id = $1 AND actor LIKE 'db:%'`, rd.ID); n != 1 {
+		t.Errorf("duplicate decision events: got %d, want 1", n)
+	}
+
+	// Back-dating a closed request would bring its retention forward.
+	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request SET status = 'closed'
+        WHERE id = $1`, rd.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request
+        SET closed_at = closed_at - interval '7 years' WHERE id = $1`, rd.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM audit_event WHERE action = 'closed_at'
+        AND service_request_id = $1`, rd.ID); n != 1 {
+		t.Errorf("closed_at events: got %d, want 1", n)
 	}
 }

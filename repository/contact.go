@@ -135,7 +135,7 @@ func (ct *contact) deriveKeys() {
 	ct.Initial = key(mapping.Initial, ct.Forename)
 	ct.PostcodeNorm = key(mapping.PostcodeKey, ct.Postcode)
 	ct.NameNorm = key(mapping.NormalizeCompanyName, ct.Name)
-	ct.WebsiteHost = key(mapping.WebsiteHost, ct.Website)
+	ct.WebsiteHost = key(mapping.WebsiteKey, ct.Website)
 	ct.PhoneNorm = key(mapping.NormalizePhone, ct.Telephone)
 }
 
@@ -178,16 +178,22 @@ type matchQuery struct {
 	args  func(in *contact) []any
 }
 
-// A consumer matches by email, else by surname, initial and postcode.
+// A consumer matches by email, else by surname, initial and postcode. A
+// match that another identifier contradicts is a guess, and is left to
+// the possible matches: the same email under another surname (a shared
+// household address), or the same name and postcode with another email
+// (two people of one household).
 var consumerMatch = matchQuery{
 	query: `
 WITH m AS (
     (SELECT 1 AS rank, 'email' AS rule, id AS contact_id FROM contact
      WHERE kind = 'consumer' AND email_norm = $1
+       AND (surname_norm IS NULL OR $2::text IS NULL OR surname_norm = $2)
      ORDER BY id LIMIT 1)
     UNION ALL
     (SELECT 2, 'name_postcode', id FROM contact
      WHERE kind = 'consumer' AND surname_norm = $2 AND initial = $3 AND postcode_norm = $4
+       AND (email_norm IS NULL OR $1::text IS NULL OR email_norm = $1)
      ORDER BY id LIMIT 1)
 )
 SELECT m.rule, ` + contactColumns + `
@@ -199,8 +205,9 @@ ORDER BY m.rank LIMIT 1`,
 }
 
 // A trader matches by company number, else by name and postcode, else by
-// website. Two traders with different company numbers are different
-// businesses, whatever their names or websites say.
+// website (its key: the host, or the trader's own page on a site many
+// traders share). Two traders with different company numbers are
+// different businesses, whatever their names or websites say.
 var traderMatch = matchQuery{
 	query: `
 WITH m AS (

@@ -2,6 +2,7 @@ package repository
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"cacsd/mapping"
@@ -37,10 +38,23 @@ func TestConsumerMatching(t *testing.T) {
 	}{{
 		name: "email in other case and spacing",
 		incoming: func(key string) *mapping.Consumer {
-			return &mapping.Consumer{Forename: "Peggy", Surname: "Other",
+			return &mapping.Consumer{Forename: "Peggy", Surname: "smith " + key,
 				Email: " M." + key + "@EXAMPLE.ORG "}
 		},
 		rule: "email", same: true,
+	}, {
+		name: "email without a surname",
+		incoming: func(key string) *mapping.Consumer {
+			return &mapping.Consumer{Email: "m." + key + "@example.org"}
+		},
+		rule: "email", same: true,
+	}, {
+		name: "email under another surname",
+		incoming: func(key string) *mapping.Consumer {
+			return &mapping.Consumer{Forename: "Peggy", Surname: "Other",
+				Email: "m." + key + "@example.org"}
+		},
+		rule: "new",
 	}, {
 		name: "surname initial postcode",
 		incoming: func(key string) *mapping.Consumer {
@@ -49,12 +63,12 @@ func TestConsumerMatching(t *testing.T) {
 		},
 		rule: "name_postcode", same: true,
 	}, {
-		name: "other email but surname initial postcode",
+		name: "surname initial postcode but another email",
 		incoming: func(key string) *mapping.Consumer {
 			return &mapping.Consumer{Forename: "Margaret", Surname: "SMITH " + key,
 				Email: "new." + key + "@example.org", Address: addr("AB1 2CD")}
 		},
-		rule: "name_postcode", same: true,
+		rule: "new",
 	}, {
 		name: "different initial",
 		incoming: func(key string) *mapping.Consumer {
@@ -139,6 +153,20 @@ func TestTraderMatching(t *testing.T) {
 		},
 		rule: "website", same: true,
 	}, {
+		name: "another page of a shared site",
+		incoming: func(key string) *mapping.Trader {
+			return &mapping.Trader{Name: "Other name",
+				Website: "https://www.facebook.com/other" + key}
+		},
+		rule: "new",
+	}, {
+		name: "own page of a shared site",
+		incoming: func(key string) *mapping.Trader {
+			return &mapping.Trader{Name: "Other name",
+				Website: "m.facebook.com/Smith" + key + "/"}
+		},
+		rule: "website", same: true,
+	}, {
 		name: "name at another postcode",
 		incoming: func(key string) *mapping.Trader {
 			return &mapping.Trader{Name: "Smith and Sons " + key + " Ltd",
@@ -167,6 +195,10 @@ func TestTraderMatching(t *testing.T) {
 				Name: "Smith and Sons " + key + " Ltd", CompanyNumber: key + "9",
 				Address: addr("CT1 1AA"), Website: "www.smith-" + key + ".example",
 			})
+			if strings.Contains(tt.name, "shared site") {
+				first.Trader.CompanyNumber, first.Trader.Address = "", nil
+				first.Trader.Website = "https://facebook.com/smith" + key
+			}
 			importNew(t, s, first)
 			c := traderCase(tt.incoming(key))
 			importNew(t, s, c)

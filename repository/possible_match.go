@@ -10,27 +10,35 @@ import (
 // officers' list.
 const maxPossibleMatches = 10
 
-// A new consumer resembles an existing one with the same surname and
-// postcode but another (or no) initial, or the same telephone number.
+// A new consumer resembles an existing one with the same email (which did
+// not merge because the surnames differ), the same surname and postcode
+// (another or no initial, or another email), the same surname and initial
+// where either has no postcode, or the same telephone number.
 const consumerPossibleSQL = `
 INSERT INTO possible_match (kind, contact_id, candidate_contact_id, rule,
     service_request_id, import_file_id)
 SELECT 'consumer', $1, c.id,
-    CASE WHEN c.surname_norm = $2 AND c.postcode_norm = $3
-         THEN 'surname_postcode' ELSE 'telephone' END,
+    CASE WHEN c.email_norm = $8 THEN 'email'
+         WHEN c.surname_norm = $2 AND c.postcode_norm = $3 THEN 'surname_postcode'
+         WHEN c.phone_norm = $4 THEN 'telephone'
+         ELSE 'name' END,
     $5, $6
 FROM contact c
 WHERE c.kind = 'consumer' AND c.id <> $1 AND c.anonymised_at IS NULL
-  AND ((c.surname_norm = $2 AND c.postcode_norm = $3) OR c.phone_norm = $4)
+  AND (c.email_norm = $8
+       OR (c.surname_norm = $2 AND c.postcode_norm = $3)
+       OR (c.surname_norm = $2 AND c.initial = $9
+           AND (c.postcode_norm IS NULL OR $3::text IS NULL))
+       OR c.phone_norm = $4)
 ORDER BY c.id
 LIMIT $7
 ON CONFLICT (contact_id, candidate_contact_id) DO NOTHING
 RETURNING id, candidate_contact_id, rule`
 
 // A new trader resembles an existing one with the same name (legal form,
-// "&", punctuation and case aside) at another or no postcode, unless their
-// company numbers say they are different companies, or the same telephone
-// number.
+// "&", punctuation and case aside) at another postcode, or where either
+// has none, unless their company numbers say they are different
+// companies; or with the same telephone number.
 const traderPossibleSQL = `
 INSERT INTO possible_match (kind, contact_id, candidate_contact_id, rule,
     service_request_id, import_file_id)
@@ -39,7 +47,8 @@ SELECT 'trader', $1, c.id,
     $5, $6
 FROM contact c
 WHERE c.kind = 'trader' AND c.id <> $1 AND c.anonymised_at IS NULL
-  AND ((c.name_norm = $2 AND c.postcode_norm IS DISTINCT FROM $3
+  AND ((c.name_norm = $2
+        AND (c.postcode_norm IS DISTINCT FROM $3 OR $3::text IS NULL)
         AND (c.company_number IS NULL OR $7::text IS NULL OR c.company_number = $7))
        OR c.phone_norm = $4)
 ORDER BY c.id
@@ -52,7 +61,7 @@ RETURNING id, candidate_contact_id, rule`
 func (im *Import) recordPossibleMatches(ctx context.Context, ct *contact, requestID int64,
 	log *auditLog) error {
 	query, args := consumerPossibleSQL, []any{ct.ID, ct.SurnameNorm, ct.PostcodeNorm,
-		ct.PhoneNorm, requestID, im.fileID, maxPossibleMatches}
+		ct.PhoneNorm, requestID, im.fileID, maxPossibleMatches, ct.EmailNorm, ct.Initial}
 	if ct.Kind == kindTrader {
 		query, args = traderPossibleSQL, []any{ct.ID, ct.NameNorm, ct.PostcodeNorm,
 			ct.PhoneNorm, requestID, im.fileID, ct.CompanyNumber, maxPossibleMatches}

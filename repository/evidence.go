@@ -17,6 +17,11 @@ var ErrNotFound = errors.New("no request with that case reference")
 // ErrEvidenceRemoved is returned when retention has removed a file's bytes.
 var ErrEvidenceRemoved = errors.New("evidence removed by retention")
 
+// ErrAnonymised is returned for the evidence of a request retention has
+// anonymised: a file it shares with a request still kept is stored, but
+// is no longer this request's to give out.
+var ErrAnonymised = errors.New("request anonymised by retention: its evidence is withheld")
+
 // EvidenceFile is a file that delivered a case of a request.
 type EvidenceFile struct {
 	ImportFileID int64     `db:"id"`
@@ -31,7 +36,8 @@ type EvidenceFile struct {
 
 const evidenceFilesSQL = `
 SELECT f.id, f.file_name, f.sha256, f.size_bytes, f.imported_at, l.action,
-    f.id = r.last_import_id AS is_last, f.evidence_removed_at IS NOT NULL AS removed
+    f.id = r.last_import_id AS is_last, f.evidence_removed_at IS NOT NULL AS removed,
+    r.anonymised_at IS NOT NULL AS anonymised
 FROM service_request r
 JOIN service_request_file l ON l.service_request_id = r.id
 JOIN import_file f ON f.id = l.import_file_id
@@ -40,14 +46,24 @@ ORDER BY f.imported_at, f.id`
 
 // EvidenceFiles lists every file that delivered a case of the request
 // with reference ref, oldest first. It returns ErrNotFound when there is
-// no such request.
+// no such request, and ErrAnonymised when retention has anonymised it.
 func (s *Store) EvidenceFiles(ctx context.Context, ref string) ([]EvidenceFile, error) {
-	var files []EvidenceFile
-	if err := s.db.SelectContext(ctx, &files, evidenceFilesSQL, sourceCACS, ref); err != nil {
+	var rows []struct {
+		EvidenceFile
+		Anonymised bool `db:"anonymised"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, evidenceFilesSQL, sourceCACS, ref); err != nil {
 		return nil, fmt.Errorf("list evidence: %w", err)
 	}
-	if len(files) == 0 {
+	if len(rows) == 0 {
 		return nil, ErrNotFound
+	}
+	if rows[0].Anonymised {
+		return nil, ErrAnonymised
+	}
+	files := make([]EvidenceFile, len(rows))
+	for i, r := range rows {
+		files[i] = r.EvidenceFile
 	}
 	return files, nil
 }
@@ -56,8 +72,10 @@ const evidenceChunksSQL = `
 SELECT data FROM import_file_content WHERE import_file_id = $1 ORDER BY chunk_no`
 
 // CopyEvidence writes the original bytes of file f to w, chunk by chunk,
-// and checks them against the file's SHA-256 and size. It returns
-// ErrEvidenceRemoved for a file whose bytes retention removed.
+// and then checks them against the file's SHA-256 and size: on a mismatch
+// w has had bytes that are not the evidence, and the caller must discard
+// them. It returns ErrEvidenceRemoved for a file whose bytes retention
+// removed.
 func (s *Store) CopyEvidence(ctx context.Context, f EvidenceFile, w io.Writer) error {
 	if f.Removed {
 		return ErrEvidenceRemoved

@@ -69,12 +69,13 @@ UPDATE service_request SET
     anonymised_at = now(), updated_at = now()
 WHERE id = ANY($1)`
 
-// A file's bytes go only when every request it touched is anonymised.
+// A file's bytes go when every request it touched is anonymised: those of
+// this pass, and also a file that arrived after its requests were
+// anonymised (a late update, which changed nothing).
 const filesToRemoveSQL = `
 SELECT f.id FROM import_file f
 WHERE f.evidence_removed_at IS NULL
-  AND EXISTS (SELECT 1 FROM service_request_file l
-              WHERE l.import_file_id = f.id AND l.service_request_id = ANY($1))
+  AND EXISTS (SELECT 1 FROM service_request_file l WHERE l.import_file_id = f.id)
   AND NOT EXISTS (SELECT 1 FROM service_request_file l
                   JOIN service_request r ON r.id = l.service_request_id
                   WHERE l.import_file_id = f.id AND r.anonymised_at IS NULL)`
@@ -106,9 +107,6 @@ func (s *Store) Retain(ctx context.Context, before time.Time,
 	if err := tx.SelectContext(ctx, &requests, dueForRetentionSQL, before); err != nil {
 		return res, fmt.Errorf("find requests due: %w", err)
 	}
-	if len(requests) == 0 {
-		return res, nil
-	}
 	ids := pq.Array(requests)
 	if err := tx.SelectContext(ctx, &contacts, contactsToWipeSQL, ids); err != nil {
 		return res, fmt.Errorf("find contacts to wipe: %w", err)
@@ -126,13 +124,16 @@ func (s *Store) Retain(ctx context.Context, before time.Time,
 			return res, fmt.Errorf("%s: %w", st.name, err)
 		}
 	}
-	if err := tx.SelectContext(ctx, &files, filesToRemoveSQL, ids); err != nil {
+	if err := tx.SelectContext(ctx, &files, filesToRemoveSQL); err != nil {
 		return res, fmt.Errorf("find evidence to remove: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, removeEvidenceSQL, pq.Array(files)); err != nil {
 		return res, fmt.Errorf("remove evidence: %w", err)
 	}
 
+	if len(requests)+len(files) == 0 {
+		return res, nil
+	}
 	if err := auditRetention(ctx, tx, requests, contacts, files, before, actor); err != nil {
 		return res, err
 	}

@@ -2,6 +2,7 @@ package repository
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -136,8 +137,28 @@ func TestRetention(t *testing.T) {
 		}
 	}
 
+	// An anonymised request's evidence is no longer given out.
+	if _, err := s.EvidenceFiles(ctx, alone.Reference); !errors.Is(err, ErrAnonymised) {
+		t.Errorf("EvidenceFiles of an anonymised request: got %v, want ErrAnonymised", err)
+	}
+
+	// A late update of an anonymised request changes nothing, and its file
+	// goes at the next pass.
+	late := *alone
+	late.UpdateSequence++
+	lateData, lateFile := content("late.xml")
+	importCases(t, s, lateData, lateFile, &late)
 	again, err := s.Retain(ctx, before, "retention")
+	if err != nil || again != (RetainResult{EvidenceFiles: 1}) {
+		t.Errorf("second Retain: got %+v, %v; want the late file's evidence removed", again, err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM import_file_content c
+        JOIN import_file f ON f.id = c.import_file_id WHERE f.sha256 = $1`,
+		lateFile.SHA256); n != 0 {
+		t.Errorf("evidence chunks of late.xml: got %d, want 0", n)
+	}
+	again, err = s.Retain(ctx, before, "retention")
 	if err != nil || again != (RetainResult{}) {
-		t.Errorf("second Retain: got %+v, %v; want nothing to do", again, err)
+		t.Errorf("third Retain: got %+v, %v; want nothing to do", again, err)
 	}
 }

@@ -121,11 +121,12 @@ func evidenceCommand(stdout, stderr io.Writer) *ffcli.Command {
 }
 
 // writeEvidence writes the last file of case ref to stdout or, with out
-// set, every file into out.
+// set, every file into out. A file whose bytes retention removed is named
+// on stderr and skipped, and makes the exit status 1.
 func writeEvidence(ctx context.Context, store *repository.Store, ref, out, actor string,
 	stdout, stderr io.Writer) error {
 	files, err := store.EvidenceFiles(ctx, ref)
-	if errors.Is(err, repository.ErrNotFound) {
+	if errors.Is(err, repository.ErrNotFound) || errors.Is(err, repository.ErrAnonymised) {
 		return &exitError{exitFailed, fmt.Errorf("case %s: %w", ref, err)}
 	}
 	if err != nil {
@@ -138,7 +139,7 @@ func writeEvidence(ctx context.Context, store *repository.Store, ref, out, actor
 		return &exitError{exitTrouble, err}
 	}
 	if out == "" {
-		if err := store.CopyEvidence(ctx, files[0], stdout); err != nil {
+		if err := copyChecked(ctx, store, files[0], stdout); err != nil {
 			return &exitError{exitFailed, err}
 		}
 		return nil
@@ -147,14 +148,41 @@ func writeEvidence(ctx context.Context, store *repository.Store, ref, out, actor
 	if err := os.MkdirAll(out, 0o750); err != nil {
 		return &exitError{exitTrouble, err}
 	}
+	code := exitOK
 	for _, f := range files {
 		path := filepath.Join(out, fmt.Sprintf("%d-%s", f.ImportFileID, safeName(f.Name)))
+		if f.Removed {
+			fmt.Fprintf(stderr, "%s: evidence removed by retention, skipped\n", path)
+			code = exitFailed
+			continue
+		}
 		if err := writeEvidenceFile(ctx, store, f, path); err != nil {
 			return &exitError{exitFailed, err}
 		}
 		fmt.Fprintf(stdout, "%s %s %d %s\n", path, f.SHA256, f.Size, f.Action)
 	}
-	return nil
+	return &exitError{code, nil}
+}
+
+// copyChecked writes file f to w only once its bytes have been checked
+// against its SHA-256, so that w never gets bytes that are not the
+// evidence. The bytes wait in a private temporary file meanwhile.
+func copyChecked(ctx context.Context, store *repository.Store, f repository.EvidenceFile,
+	w io.Writer) error {
+	tmp, err := os.CreateTemp("", "cacsd-evidence-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	if err := store.CopyEvidence(ctx, f, tmp); err != nil {
+		return err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	_, err = io.Copy(w, tmp)
+	return err
 }
 
 func lastFile(files []repository.EvidenceFile) []repository.EvidenceFile {
@@ -166,19 +194,28 @@ func lastFile(files []repository.EvidenceFile) []repository.EvidenceFile {
 	return files[len(files)-1:]
 }
 
-// writeEvidenceFile writes one file, never over an existing one.
+// writeEvidenceFile writes one file, never over an existing one, and
+// gives it its name only once its bytes have been checked.
 func writeEvidenceFile(ctx context.Context, store *repository.Store,
 	f repository.EvidenceFile, path string) error {
-	w, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	w, err := os.CreateTemp(filepath.Dir(path), ".evidence-*")
 	if err != nil {
 		return err
 	}
+	defer os.Remove(w.Name())
 	if err := store.CopyEvidence(ctx, f, w); err != nil {
 		w.Close()
-		os.Remove(path)
 		return err
 	}
-	return w.Close()
+	if err := w.Chmod(0o640); err != nil {
+		w.Close()
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	// A hard link fails rather than replace a file already at path.
+	return os.Link(w.Name(), path)
 }
 
 // safeName keeps a stored file name to one path element.

@@ -69,4 +69,20 @@ func TestAutoCustodianCloseAndRetain(t *testing.T) {
         WHERE kind = 'consumer' AND surname IS NOT NULL`); n != 0 {
 		t.Errorf("consumers with a surname after retention: got %d, want 0", n)
 	}
+
+	// The anonymised request's evidence is withheld, wherever it is asked for.
+	dir := filepath.Join(t.TempDir(), "out")
+	for _, args := range [][]string{
+		{"evidence", "CACS2611290001"},
+		{"evidence", "--all", "--out", dir, "CACS2611290001"},
+	} {
+		code, out := cacsd(t, env, args...)
+		if code != exitFailed || !strings.Contains(out, "anonymised") {
+			t.Errorf("%s: exit %d, want %d and why\n%s", strings.Join(args, " "), code,
+				exitFailed, out)
+		}
+	}
+	if _, err := os.Stat(dir); err == nil && len(dirNames(t, dir)) > 0 {
+		t.Errorf("evidence of an anonymised request written: %v", dirNames(t, dir))
+	}
 }

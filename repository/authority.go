@@ -17,9 +17,17 @@ const CustodianAuto = "auto"
 // case but never the postcodes.
 type NoAuthorityError struct {
 	CaseRef string
+	// Shared is set when a postcode district was found but more than one
+	// authority covers it, rather than none.
+	Shared bool
 }
 
 func (e *NoAuthorityError) Error() string {
+	if e.Shared {
+		return fmt.Sprintf("case %s: the authority cannot be decided: more than one "+
+			"authority covers the postcode district and no other decides "+
+			"(see authority_district)", e.CaseRef)
+	}
 	return fmt.Sprintf("case %s: no authority covers the consumer's or the trader's "+
 		"postcode district (see authority_district)", e.CaseRef)
 }
@@ -60,23 +68,35 @@ func (b authorityBook) place(custodian string, c *mapping.Case) (code, by string
 	if custodian != CustodianAuto {
 		return b.resolve(custodian), authorityGiven, nil
 	}
+	shared := false
 	if p := c.Consumer; p != nil && p.Address != nil {
-		if code := b.byPostcode(p.Address.Postcode); code != "" {
+		code, many := b.byPostcode(p.Address.Postcode)
+		if code != "" {
 			return code, authorityConsumer, nil
 		}
+		shared = shared || many
 	}
 	if t := c.Trader; t != nil && t.Address != nil {
-		if code := b.byPostcode(t.Address.Postcode); code != "" {
+		code, many := b.byPostcode(t.Address.Postcode)
+		if code != "" {
 			return code, authorityTrader, nil
 		}
+		shared = shared || many
 	}
-	return "", "", &NoAuthorityError{CaseRef: c.Reference}
+	return "", "", &NoAuthorityError{CaseRef: c.Reference, Shared: shared}
 }
 
-func (b authorityBook) byPostcode(postcode string) string {
-	codes := b.districts[mapping.PostcodeDistrict(postcode)]
-	if len(codes) != 1 {
-		return ""
+// byPostcode returns the one authority whose districts hold postcode, or
+// "" and whether it is because several do. A merged code and its
+// successor are one authority.
+func (b authorityBook) byPostcode(postcode string) (code string, shared bool) {
+	for _, c := range b.districts[mapping.PostcodeDistrict(postcode)] {
+		switch c = b.resolve(c); {
+		case code == "":
+			code = c
+		case c != code:
+			return "", true
+		}
 	}
-	return b.resolve(codes[0])
+	return code, false
 }

@@ -54,6 +54,13 @@ func freshStore(t testing.TB, prefix string) *Store {
 
 func TestAuthority(t *testing.T) {
 	s := openStore(t)
+	// ZE1 is shared by two authorities; ZE2 by a merged code and its
+	// successor, which are one authority.
+	if _, err := s.DB().Exec(`INSERT INTO authority_district (custodian_code, district)
+        VALUES ('114', 'ZE1'), ('116', 'ZE1'), ('405', 'ZE2'), ('440', 'ZE2')
+        ON CONFLICT DO NOTHING`); err != nil {
+		t.Fatal(err)
+	}
 	withPostcodes := func(consumer, trader string) *mapping.Case {
 		c := fullCase(uniq())
 		c.Consumer.Address.Postcode, c.Trader.Address.Postcode = consumer, trader
@@ -72,6 +79,10 @@ func TestAuthority(t *testing.T) {
 		{"auto by trader district", CustodianAuto, withPostcodes("TN23 9ZZ", "me2 4zz"), "2280"},
 		{"auto area alone is not a district", CustodianAuto, withPostcodes("ME10 1AA", "TN1 1AA"), ""},
 		{"auto without postcodes", CustodianAuto, withPostcodes("", ""), ""},
+		{"auto shared district decides nothing", CustodianAuto, withPostcodes("ZE1 0AA", ""), ""},
+		{"auto shared consumer district, trader decides", CustodianAuto,
+			withPostcodes("ZE1 0AA", "ME4 4ZZ"), "2280"},
+		{"auto merged code and successor are one", CustodianAuto, withPostcodes("ZE2 9AA", ""), "440"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,6 +91,9 @@ func TestAuthority(t *testing.T) {
 			if tt.want == "" {
 				if !errors.As(err, &na) || na.CaseRef != tt.c.Reference {
 					t.Fatalf("import: got %v, want NoAuthorityError for %s", err, tt.c.Reference)
+				}
+				if shared := strings.Contains(tt.name, "shared"); na.Shared != shared {
+					t.Errorf("NoAuthorityError.Shared = %v, want %v: %v", na.Shared, shared, err)
 				}
 				if pc := tt.c.Consumer.Address.Postcode; pc != "" &&
 					strings.Contains(err.Error(), pc) {

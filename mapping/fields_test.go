@@ -149,6 +149,9 @@ func TestFieldValues(t *testing.T) {
 		{"company number padded", "<Trader><Name>T</Name>" +
 			"<CompanyNumber>9999991</CompanyNumber></Trader>",
 			func(c *Case) bool { return c.Trader.CompanyNumber == "09999991" }},
+		{"company number of zeros is none", "<Trader><Name>T</Name>" +
+			"<CompanyNumber>0</CompanyNumber></Trader>",
+			func(c *Case) bool { return c.Trader.CompanyNumber == "" && c.Trader.Name == "T" }},
 		{"empty consumer is anonymous", "<Consumer><Email/></Consumer>",
 			func(c *Case) bool { return c.Consumer == nil }},
 		{"text trimmed", "<Complaint><Summary>\n  Late sofa.\n</Summary></Complaint>",

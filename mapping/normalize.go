@@ -142,6 +142,10 @@ func NormalizeCompanyName(s string) string {
 	return strings.Join(kept, " ")
 }
 
+// noCompanyNumber is what a number of zeros alone normalises to: no
+// company has it, and the reader takes it as absent.
+const noCompanyNumber = "00000000"
+
 // NormalizeCompanyNumber upper-cases a Companies House number, takes out
 // its spaces and pads a purely numeric one to 8 digits ("sc 123456" gives
 // "SC123456", "1234567" gives "01234567"). It reports false for anything

@@ -89,6 +89,11 @@ func (r *caseReader) companyNumber(field string) (string, error) {
 		r.problem(field, at, "%s: not a company number (want 8 letters or digits)", quote(s))
 		return "", nil
 	}
+	if n == noCompanyNumber {
+		// "0" and the like stand for a number nobody knew; kept, they
+		// would make every such trader one business.
+		return "", nil
+	}
 	return n, nil
 }
 

@@ -302,11 +302,14 @@ func TestAssignmentAndActions(t *testing.T) {
 				Officer *int64 `db:"assigned_officer_id"`
 				Queue   string `db:"assigned_queue"`
 				Actions string `db:"actions"`
+				Owners  int    `db:"owners"` // actions whose officer is not the request's
 			}
 			err := s.DB().GetContext(ctx, &got, `
                 SELECT r.assigned_officer_id, r.assigned_queue,
                     coalesce(string_agg(a.title || '@' || coalesce(a.due_date::text, ''), ','
-                        ORDER BY a.title), '') AS actions
+                        ORDER BY a.title), '') AS actions,
+                    count(a.id) FILTER (WHERE a.officer_id IS DISTINCT FROM r.assigned_officer_id)
+                        AS owners
                 FROM service_request r LEFT JOIN action a ON a.service_request_id = r.id
                 WHERE r.case_reference = $1 GROUP BY r.id`, tt.c.Reference)
 			if err != nil {
@@ -315,6 +318,9 @@ func TestAssignmentAndActions(t *testing.T) {
 			if (got.Officer != nil) != tt.officer || got.Queue != tt.queue {
 				t.Errorf("assignment: got officer %v queue %q, want officer %v queue %q",
 					got.Officer, got.Queue, tt.officer, tt.queue)
+			}
+			if got.Owners != 0 {
+				t.Errorf("%d actions not given to the request's officer", got.Owners)
 			}
 			if got.Actions != tt.actions {
 				t.Errorf("actions:\ngot  %s\nwant %s", got.Actions, tt.actions)

@@ -8,7 +8,8 @@ import (
 )
 
 // The last step of a case is one statement, to keep a case to as few round
-// trips as possible: link the file, create the first actions (only those
+// trips as possible: link the file, create the first actions for the
+// request's assigned officer, if any (only those
 // whose template the request never had, so that an update neither doubles
 // an open action nor brings back one an officer has done; the partial
 // unique index guards the open ones), and write the audit events, the
@@ -20,8 +21,9 @@ WITH link AS (
     ON CONFLICT (service_request_id, import_file_id) DO NOTHING
 ), made AS (
     INSERT INTO action (service_request_id, action_template_id, title, due_date,
-        import_file_id)
-    SELECT $4, u.template_id, u.title, NULLIF(u.due, '')::date, $5
+        import_file_id, officer_id)
+    SELECT $4, u.template_id, u.title, NULLIF(u.due, '')::date, $5,
+        (SELECT assigned_officer_id FROM service_request WHERE id = $4)
     FROM unnest($9::bigint[], $10::text[], $11::text[]) AS u(template_id, title, due)
     WHERE NOT EXISTS (SELECT 1 FROM action a
                       WHERE a.service_request_id = $4 AND a.action_template_id = u.template_id)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"cacsd/mapping"
 	"cacsd/repository/repotest"
 )
@@ -557,5 +559,31 @@ func TestDecisionsAudited(t *testing.T) {
 	if n := count(t, s, `SELECT count(*) FROM audit_event WHERE action = 'closed_at'
         AND service_request_id = $1`, rd.ID); n != 1 {
 		t.Errorf("closed_at events: got %d, want 1", n)
+	}
+}
+
+// A trader's total detriment adds up pounds only.
+func TestTopTradersByCurrency(t *testing.T) {
+	s := openStore(t)
+	k := uniq()
+	gbp, eur := business(k, "Currency Test "+k, "ME1 1XX", ""), business(k, "Currency Test "+k, "ME1 1XX", "")
+	gbp.Complaint.Detriment = &mapping.Money{Amount: decimal.RequireFromString("100.50"), Currency: "GBP"}
+	eur.Complaint.Detriment = &mapping.Money{Amount: decimal.RequireFromString("40"), Currency: "EUR"}
+	// The view counts the last 12 months.
+	gbp.ReceivedAt = time.Now().Add(-time.Hour)
+	eur.ReceivedAt = gbp.ReceivedAt
+	importNew(t, s, gbp, eur)
+	var got struct {
+		Complaints int    `db:"complaints"`
+		Total      string `db:"total_detriment"`
+		Other      int    `db:"other_currency_detriments"`
+	}
+	if err := s.DB().Get(&got, `SELECT complaints, total_detriment::text, other_currency_detriments
+        FROM report_top_traders WHERE trader_contact_id = $1`,
+		*requestRow(t, s, gbp.Reference).TraderContactID); err != nil {
+		t.Fatal(err)
+	}
+	if got.Complaints != 2 || got.Total != "100.50" || got.Other != 1 {
+		t.Errorf("report_top_traders: got %+v, want 2 complaints, 100.50 and 1 in another currency", got)
 	}
 }

@@ -158,6 +158,19 @@ func checkSampleReports(t *testing.T, db *sqlx.DB) {
 	}}
 	for _, r := range reports {
 		t.Run(r.view, func(t *testing.T) {
+			if r.view == "report_top_traders" {
+				// The view counts the last 12 months: read it as if today
+				// were when these expectations were written, whatever the
+				// date, by moving the samples forward in a transaction.
+				tx := db.MustBegin()
+				defer tx.Rollback()
+				tx.MustExec(`UPDATE service_request SET received_at = received_at +
+                    greatest(now() - '2026-12-04T00:00:00Z'::timestamptz, interval '0')`)
+				if got := queryStrings(t, tx, r.query); !reflect.DeepEqual(got, r.want) {
+					t.Errorf("%s:\ngot  %q\nwant %q", r.view, got, r.want)
+				}
+				return
+			}
 			got := queryStrings(t, db, r.query)
 			if !reflect.DeepEqual(got, r.want) {
 				t.Errorf("%s:\ngot  %q\nwant %q", r.view, got, r.want)
@@ -167,7 +180,7 @@ func checkSampleReports(t *testing.T, db *sqlx.DB) {
 }
 
 // queryStrings runs a query whose columns are all text and returns its rows.
-func queryStrings(t testing.TB, db *sqlx.DB, query string) [][]string {
+func queryStrings(t testing.TB, db sqlx.Queryer, query string) [][]string {
 	t.Helper()
 	rows, err := db.Query(query)
 	if err != nil {

@@ -111,6 +111,14 @@ func TestAuthority(t *testing.T) {
 			}
 		})
 	}
+	if n := count(t, s, `SELECT count(*) FROM report_unknown_codes
+        WHERE kind = 'custodian' AND code = '9999'`); n != 1 {
+		t.Errorf("custodian 9999 in report_unknown_codes: got %d rows, want 1", n)
+	}
+	if n := count(t, s, `SELECT count(*) FROM report_unknown_codes
+        WHERE kind = 'custodian' AND code IN ('2280', '440')`); n != 0 {
+		t.Errorf("known custodians in report_unknown_codes: got %d rows, want 0", n)
+	}
 }
 
 func TestPossibleMatches(t *testing.T) {

@@ -142,6 +142,12 @@ func NormalizeCompanyName(s string) string {
 	return strings.Join(kept, " ")
 }
 
+// CollapseSpaces trims s and writes each run of white space inside it as
+// one space: the form in which two names count as written the same.
+func CollapseSpaces(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
 // noCompanyNumber is what a number of zeros alone normalises to: no
 // company has it, and the reader takes it as absent.
 const noCompanyNumber = "00000000"

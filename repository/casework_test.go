@@ -164,10 +164,20 @@ func TestPossibleMatches(t *testing.T) {
 		next:     func(k string) *mapping.Case { return person(k, "Ann", "B"+k, "ME1 1XX", "", "") },
 		wantRule: "", wantMatch: "new",
 	}, {
-		name:     "trader Ltd and Limited at the same postcode merges",
+		name:     "trader same name at the same postcode merges",
 		first:    func(k string) *mapping.Case { return business(k, "Smith & Sons "+k+" Ltd", "ME1 1XX", "") },
-		next:     func(k string) *mapping.Case { return business(k, "smith and sons "+k+" limited", "ME1 1XX", "") },
+		next:     func(k string) *mapping.Case { return business(k, "Smith &  Sons "+k+" Ltd", "ME11XX", "") },
 		wantRule: "", wantMatch: "name_postcode",
+	}, {
+		name:     "trader Ltd and Limited at the same postcode",
+		first:    func(k string) *mapping.Case { return business(k, "Smith & Sons "+k+" Ltd", "ME1 1XX", "") },
+		next:     func(k string) *mapping.Case { return business(k, "Smith & Sons "+k+" Limited", "ME1 1XX", "") },
+		wantRule: "name", wantMatch: "new",
+	}, {
+		name:     "trader & and and, punctuation and case at the same postcode",
+		first:    func(k string) *mapping.Case { return business(k, "Smith & Sons "+k+" Ltd", "ME1 1XX", "") },
+		next:     func(k string) *mapping.Case { return business(k, "smith and sons, "+k+" ltd.", "ME1 1XX", "") },
+		wantRule: "name", wantMatch: "new",
 	}, {
 		name:     "trader same name at another postcode",
 		first:    func(k string) *mapping.Case { return business(k, "Smith & Sons "+k+" Ltd", "ME1 1XX", "") },

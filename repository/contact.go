@@ -207,7 +207,10 @@ ORDER BY m.rank LIMIT 1`,
 // A trader matches by company number, else by name and postcode, else by
 // website (its key: the host, or the trader's own page on a site many
 // traders share). Two traders with different company numbers are
-// different businesses, whatever their names or websites say.
+// different businesses, whatever their names or websites say. The name
+// must be written the same (spacing aside): one that differs only by legal
+// form, "&", punctuation or case shares the index key name_norm but is a
+// possible match for an officer, not a merge.
 var traderMatch = matchQuery{
 	query: `
 WITH m AS (
@@ -217,6 +220,7 @@ WITH m AS (
     UNION ALL
     (SELECT 2, 'name_postcode', id FROM contact
      WHERE kind = 'trader' AND name_norm = $2 AND postcode_norm = $3
+       AND regexp_replace(name, '\s+', ' ', 'g') = $5
        AND (company_number IS NULL OR $1::text IS NULL)
      ORDER BY id LIMIT 1)
     UNION ALL
@@ -229,7 +233,11 @@ SELECT m.rule, ` + contactColumns + `
 FROM m JOIN contact ON contact.id = m.contact_id
 ORDER BY m.rank LIMIT 1`,
 	args: func(in *contact) []any {
-		return []any{in.CompanyNumber, in.NameNorm, in.PostcodeNorm, in.WebsiteHost}
+		var name *string
+		if in.Name != nil {
+			name = optString(mapping.CollapseSpaces(*in.Name))
+		}
+		return []any{in.CompanyNumber, in.NameNorm, in.PostcodeNorm, in.WebsiteHost, name}
 	},
 }
 

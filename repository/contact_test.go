@@ -141,10 +141,17 @@ func TestTraderMatching(t *testing.T) {
 	}, {
 		name: "name and postcode",
 		incoming: func(key string) *mapping.Trader {
+			return &mapping.Trader{Name: "Smith and  Sons " + key + " Ltd",
+				Address: addr("ct11aa")}
+		},
+		rule: "name_postcode", same: true,
+	}, {
+		name: "name written differently at the same postcode",
+		incoming: func(key string) *mapping.Trader {
 			return &mapping.Trader{Name: "Smith & Sons (" + key + ") Limited",
 				Address: addr("CT1 1AA")}
 		},
-		rule: "name_postcode", same: true,
+		rule: "new",
 	}, {
 		name: "website",
 		incoming: func(key string) *mapping.Trader {

@@ -36,23 +36,23 @@ ON CONFLICT (contact_id, candidate_contact_id) DO NOTHING
 RETURNING id, candidate_contact_id, rule`
 
 // A new trader resembles an existing one with the same name (legal form,
-// "&", punctuation and case aside) at another postcode, or where either
-// has none, unless their company numbers say they are different
-// companies; or with the same telephone number.
+// "&", punctuation and case aside) that did not merge: at another
+// postcode, where either has none, or written differently; unless their
+// company numbers say they are different companies. Or with the same
+// telephone number.
 const traderPossibleSQL = `
 INSERT INTO possible_match (kind, contact_id, candidate_contact_id, rule,
     service_request_id, import_file_id)
 SELECT 'trader', $1, c.id,
     CASE WHEN c.name_norm = $2 THEN 'name' ELSE 'telephone' END,
-    $5, $6
+    $4, $5
 FROM contact c
 WHERE c.kind = 'trader' AND c.id <> $1 AND c.anonymised_at IS NULL
   AND ((c.name_norm = $2
-        AND (c.postcode_norm IS DISTINCT FROM $3 OR $3::text IS NULL)
-        AND (c.company_number IS NULL OR $7::text IS NULL OR c.company_number = $7))
-       OR c.phone_norm = $4)
+        AND (c.company_number IS NULL OR $6::text IS NULL OR c.company_number = $6))
+       OR c.phone_norm = $3)
 ORDER BY c.id
-LIMIT $8
+LIMIT $7
 ON CONFLICT (contact_id, candidate_contact_id) DO NOTHING
 RETURNING id, candidate_contact_id, rule`
 
@@ -63,8 +63,8 @@ func (im *Import) recordPossibleMatches(ctx context.Context, ct *contact, reques
 	query, args := consumerPossibleSQL, []any{ct.ID, ct.SurnameNorm, ct.PostcodeNorm,
 		ct.PhoneNorm, requestID, im.fileID, maxPossibleMatches, ct.EmailNorm, ct.Initial}
 	if ct.Kind == kindTrader {
-		query, args = traderPossibleSQL, []any{ct.ID, ct.NameNorm, ct.PostcodeNorm,
-			ct.PhoneNorm, requestID, im.fileID, ct.CompanyNumber, maxPossibleMatches}
+		query, args = traderPossibleSQL, []any{ct.ID, ct.NameNorm, ct.PhoneNorm,
+			requestID, im.fileID, ct.CompanyNumber, maxPossibleMatches}
 	}
 	var found []struct {
 		ID          int64  `db:"id"`

@@ -62,9 +62,19 @@ WHERE line1_norm = $1 AND postcode = $2 AND (uprn IS NULL OR $3::text IS NULL)
 ORDER BY uprn NULLS LAST, id
 LIMIT 1`
 
+// Without a postcode a first line ("1 High Street") is in any town, so it
+// finds only premises of the same trader with that line and no postcode.
+const premisesByLine1NoPostcodeSQL = `SELECT ` + premisesColumns + `
+FROM premises
+WHERE line1_norm = $1 AND postcode IS NULL AND trader_contact_id = $2
+  AND (uprn IS NULL OR $3::text IS NULL)
+ORDER BY uprn NULLS LAST, id
+LIMIT 1`
+
 // resolvePremises links a trader's address to premises by UPRN, else by
-// normalised first line and postcode, or creates new premises. It returns
-// nil when the address cannot identify premises.
+// normalised first line and postcode (without a postcode, the same
+// trader's premises with that first line), or creates new premises. It
+// returns nil when the address cannot identify premises.
 func (im *Import) resolvePremises(ctx context.Context, a *mapping.Address,
 	traderID *int64) (*int64, error) {
 	in := newPremises(a, traderID)
@@ -77,9 +87,14 @@ func (im *Import) resolvePremises(ctx context.Context, a *mapping.Address,
 	if in.UPRN != nil {
 		err = im.tx.GetContext(ctx, &found, premisesByUPRNSQL, in.UPRN)
 	}
-	if errors.Is(err, sql.ErrNoRows) && in.Line1Norm != nil && in.Postcode != nil {
+	switch {
+	case !errors.Is(err, sql.ErrNoRows) || in.Line1Norm == nil:
+	case in.Postcode != nil:
 		err = im.tx.GetContext(ctx, &found, premisesByLine1SQL,
 			in.Line1Norm, in.Postcode, in.UPRN)
+	case traderID != nil:
+		err = im.tx.GetContext(ctx, &found, premisesByLine1NoPostcodeSQL,
+			in.Line1Norm, traderID, in.UPRN)
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows):

@@ -71,4 +71,19 @@ func TestPremisesMatching(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("line1 without postcode, same trader", func(t *testing.T) {
+		key := uniq()
+		trader := func() *mapping.Case {
+			return traderCase(&mapping.Trader{Name: "Same " + key, CompanyNumber: key + "7",
+				Address: &mapping.Address{Lines: []string{"1 High St"}}})
+		}
+		a, b := trader(), trader()
+		importNew(t, s, a)
+		importNew(t, s, b)
+		r0, r1 := requestRow(t, s, a.Reference), requestRow(t, s, b.Reference)
+		if r0.PremisesID == nil || r1.PremisesID == nil || *r0.PremisesID != *r1.PremisesID {
+			t.Errorf("premises: got %v and %v, want the same", r0.PremisesID, r1.PremisesID)
+		}
+	})
 }

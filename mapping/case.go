@@ -256,7 +256,8 @@ func (r *caseReader) boolean(field string) (*bool, error) {
 	return &b, nil
 }
 
-// money reads an amount and its currency attribute (GBP when absent).
+// money reads an amount and its currency attribute (GBP when absent; case
+// and spaces aside, so "gbp" is GBP).
 func (r *caseReader) money(el xml.StartElement, field string) (*Money, error) {
 	s, at, err := r.value(field, maxShortText)
 	if err != nil || s == "" {
@@ -268,6 +269,7 @@ func (r *caseReader) money(el xml.StartElement, field string) (*Money, error) {
 		return nil, nil
 	}
 	currency, _ := attrValue(el, attrCurrency)
+	currency = strings.ToUpper(strings.TrimSpace(currency))
 	if currency == "" {
 		currency = defaultCurrency
 	}

@@ -65,8 +65,6 @@ func TestFieldProblems(t *testing.T) {
 			"Purchase/Product/@code", "missing code"},
 		{"complaint code without code", "<Complaint><Code>Other</Code></Complaint>", nil,
 			"Complaint/Code/@code", "missing code"},
-		{"company number", "<Trader><Name>T</Name><CompanyNumber>AB-1</CompanyNumber>" +
-			"</Trader>", nil, "Trader/CompanyNumber", `"AB-1"`},
 		{"trader without name", "<Trader><Website>x.example</Website></Trader>", nil,
 			"Trader/Name", "missing Name"},
 		{"trader case type without trader", `<CaseType code="TC-CR">Criminal</CaseType>`,
@@ -149,6 +147,14 @@ func TestFieldValues(t *testing.T) {
 		{"company number padded", "<Trader><Name>T</Name>" +
 			"<CompanyNumber>9999991</CompanyNumber></Trader>",
 			func(c *Case) bool { return c.Trader.CompanyNumber == "09999991" }},
+		{"company number not shaped like one kept and flagged", "<Trader><Name>T</Name>" +
+			"<CompanyNumber> N/A </CompanyNumber></Trader>",
+			func(c *Case) bool { return c.Trader.CompanyNumber == "N/A" && !c.Trader.CompanyNumberValid }},
+		{"currency in lower case", `<Complaint><Detriment currency=" eur">5</Detriment></Complaint>`,
+			func(c *Case) bool { return c.Complaint.Detriment.Currency == "EUR" }},
+		{"company number valid", "<Trader><Name>T</Name>" +
+			"<CompanyNumber>sc 123456</CompanyNumber></Trader>",
+			func(c *Case) bool { return c.Trader.CompanyNumber == "SC123456" && c.Trader.CompanyNumberValid }},
 		{"company number of zeros is none", "<Trader><Name>T</Name>" +
 			"<CompanyNumber>0</CompanyNumber></Trader>",
 			func(c *Case) bool { return c.Trader.CompanyNumber == "" && c.Trader.Name == "T" }},

@@ -73,13 +73,17 @@ type Consumer struct {
 
 // Trader is the business complained about.
 type Trader struct {
-	Name          string
-	TradingAs     string
-	CompanyNumber string
-	Address       *Address
-	Telephone     string
-	Email         string
-	Website       string
+	Name      string
+	TradingAs string
+	// CompanyNumber is normalised (see NormalizeCompanyNumber) when it has
+	// the shape of one (CompanyNumberValid true); otherwise it is kept as
+	// written, and never matched on.
+	CompanyNumber      string
+	CompanyNumberValid bool
+	Address            *Address
+	Telephone          string
+	Email              string
+	Website            string
 }
 
 // Address is a postal address. Postcode is normalised when it has the UK

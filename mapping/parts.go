@@ -56,7 +56,7 @@ func (r *caseReader) trader() (*Trader, error) {
 		case elemTradingAs:
 			t.TradingAs, err = r.str(p + elemTradingAs)
 		case elemCompanyNumber:
-			t.CompanyNumber, err = r.companyNumber(p + elemCompanyNumber)
+			t.CompanyNumber, t.CompanyNumberValid, err = r.companyNumber(p + elemCompanyNumber)
 		case elemAddress:
 			t.Address, err = r.address(p + elemAddress)
 		case elemTelephone:
@@ -79,22 +79,24 @@ func (r *caseReader) trader() (*Trader, error) {
 	return t, nil
 }
 
-func (r *caseReader) companyNumber(field string) (string, error) {
-	s, at, err := r.value(field, maxShortText)
+// companyNumber reads a company number and whether it has the shape of
+// one. One that has not ("N/A", "12345") is kept as written, like a
+// postcode that is not one: it never fails the case.
+func (r *caseReader) companyNumber(field string) (string, bool, error) {
+	s, _, err := r.value(field, maxShortText)
 	if err != nil || s == "" {
-		return "", err
+		return "", false, err
 	}
 	n, ok := NormalizeCompanyNumber(s)
-	if !ok {
-		r.problem(field, at, "%s: not a company number (want 8 letters or digits)", quote(s))
-		return "", nil
-	}
-	if n == noCompanyNumber {
+	switch {
+	case !ok:
+		return s, false, nil
+	case n == noCompanyNumber:
 		// "0" and the like stand for a number nobody knew; kept, they
 		// would make every such trader one business.
-		return "", nil
+		return "", false, nil
 	}
-	return n, nil
+	return n, true, nil
 }
 
 // address reads an Address; path is where it sits (Consumer/Address or

@@ -141,8 +141,13 @@ func TestPossibleMatches(t *testing.T) {
 	}, {
 		name:     "consumer by email merges",
 		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "", k+"@x.example", "") },
-		next:     func(k string) *mapping.Case { return person(k, "Bo", "a "+k, "", k+"@X.example", "") },
+		next:     func(k string) *mapping.Case { return person(k, "ann", "a "+k, "", k+"@X.example", "") },
 		wantRule: "", wantMatch: "email",
+	}, {
+		name:     "consumer same email and surname, other forename",
+		first:    func(k string) *mapping.Case { return person(k, "John", "A"+k, "", k+"@x.example", "") },
+		next:     func(k string) *mapping.Case { return person(k, "Jane", "A"+k, "", k+"@x.example", "") },
+		wantRule: "email", wantMatch: "new",
 	}, {
 		name:     "consumer same email, other surname",
 		first:    func(k string) *mapping.Case { return person(k, "Ann", "A"+k, "", k+"@x.example", "") },
@@ -544,6 +549,24 @@ func TestDecisionsAudited(t *testing.T) {
         AND entity_id = $1 AND actor = 'user:officer1' AND detail->>'to' = 'rejected'`, pm.ID); n != 1 {
 		t.Errorf("match decision events: got %d, want 1", n)
 	}
+	// A second decision, by someone else, is stamped as theirs.
+	if _, err := s.DB().ExecContext(ctx,
+		`UPDATE possible_match SET status = 'confirmed' WHERE id = $1`, pm.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM possible_match WHERE id = $1
+        AND decided_by LIKE 'db:%' AND decided_at > $2`, pm.ID, *pm.DecidedAt); n != 1 {
+		t.Errorf("second decision not stamped as its maker's")
+	}
+	// The stamp cannot be changed but by a decision.
+	for _, stmt := range []string{
+		`UPDATE possible_match SET decided_by = 'user:mallory' WHERE id = $1`,
+		`UPDATE possible_match SET decided_at = now() - interval '1 year' WHERE id = $1`,
+	} {
+		if _, err := s.DB().ExecContext(ctx, stmt, pm.ID); err == nil {
+			t.Errorf("%s: allowed, want refused", stmt)
+		}
+	}
 
 	// Two cases of one consumer and trader a day apart: a possible duplicate.
 	c := fullCase(uniq())
@@ -556,20 +579,30 @@ func TestDecisionsAudited(t *testing.T) {
         WHERE service_request_id = $1`, rd.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := count(t, s, `SELECT count(*) FROM possible_duplicate WHERE service_request_id = $1
-        AND decided_by LIKE 'db:%' AND decided_at IS NOT NULL`, rd.ID); n != 1 {
-		t.Errorf("stamped duplicate decisions: got %d, want 1", n)
+	if n := count(t, s, `SELECT count(*) FROM possible_duplicate
+        WHERE $1 IN (service_request_id, other_request_id) AND status = 'confirmed'
+          AND decided_by LIKE 'db:%' AND decided_at IS NOT NULL`, rd.ID); n != 2 {
+		t.Errorf("stamped duplicate decisions, both rows of the pair: got %d, want 2", n)
 	}
 	if n := count(t, s, `SELECT count(*) FROM audit_event WHERE action = 'duplicate_decision'
         AND service_request_id = $1 AND actor LIKE 'db:%'`, rd.ID); n != 1 {
 		t.Errorf("duplicate decision events: got %d, want 1", n)
 	}
 
-	// Back-dating a closed request would bring its retention forward.
+	// An open request has no closing date, and closing stamps the time.
+	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request
+        SET closed_at = '2000-01-01' WHERE id = $1`, rd.ID); err == nil {
+		t.Error("closed_at set on an open request")
+	}
 	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request SET status = 'closed'
         WHERE id = $1`, rd.ID); err != nil {
 		t.Fatal(err)
 	}
+	if n := count(t, s, `SELECT count(*) FROM service_request WHERE id = $1
+        AND closed_at > now() - interval '1 minute'`, rd.ID); n != 1 {
+		t.Error("closing did not stamp the time")
+	}
+	// Back-dating a closed request would bring its retention forward.
 	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request
         SET closed_at = closed_at - interval '7 years' WHERE id = $1`, rd.ID); err != nil {
 		t.Fatal(err)

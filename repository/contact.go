@@ -26,14 +26,17 @@ const (
 
 // contact is a row of the contact table. Absent values are nil.
 type contact struct {
-	ID            int64          `db:"id"`
-	Kind          string         `db:"kind"`
-	Title         *string        `db:"title"`
-	Forename      *string        `db:"forename"`
-	Surname       *string        `db:"surname"`
-	Name          *string        `db:"name"`
-	TradingAs     *string        `db:"trading_as"`
-	CompanyNumber *string        `db:"company_number"`
+	ID            int64   `db:"id"`
+	Kind          string  `db:"kind"`
+	Title         *string `db:"title"`
+	Forename      *string `db:"forename"`
+	Surname       *string `db:"surname"`
+	Name          *string `db:"name"`
+	TradingAs     *string `db:"trading_as"`
+	CompanyNumber *string `db:"company_number"`
+	// CompanyValid is false for a number kept as written, which is never
+	// matched on; nil with no number.
+	CompanyValid  *bool          `db:"company_number_valid"`
 	AddressLines  pq.StringArray `db:"address_lines"`
 	Town          *string        `db:"town"`
 	County        *string        `db:"county"`
@@ -46,6 +49,7 @@ type contact struct {
 	EmailNorm     *string        `db:"email_norm"`
 	SurnameNorm   *string        `db:"surname_norm"`
 	Initial       *string        `db:"initial"`
+	ForenameNorm  *string        `db:"forename_norm"`
 	PostcodeNorm  *string        `db:"postcode_norm"`
 	NameNorm      *string        `db:"name_norm"`
 	WebsiteHost   *string        `db:"website_host"`
@@ -55,7 +59,7 @@ type contact struct {
 const contactColumns = `id, kind, title, forename, surname, name, trading_as,
     company_number, address_lines, town, county, postcode, postcode_valid, uprn,
     telephone, email, website, email_norm, surname_norm, initial, postcode_norm,
-    name_norm, website_host, phone_norm`
+    name_norm, website_host, phone_norm, forename_norm, company_number_valid`
 
 // consumerContact is the contact a case's consumer describes, or nil when
 // the consumer gave nothing that identifies them.
@@ -84,9 +88,12 @@ func traderContact(t *mapping.Trader) *contact {
 		return nil
 	}
 
-	// A decoded number is normalised already; one that is still not valid is
-	// kept in the same form rather than dropped, so that it matches itself.
-	number, _ := mapping.NormalizeCompanyNumber(t.CompanyNumber)
+	// The decoder normalised a number that has the shape of one and kept
+	// any other as written; normalising again tells which it is.
+	number, valid := mapping.NormalizeCompanyNumber(t.CompanyNumber)
+	if !valid {
+		number = t.CompanyNumber
+	}
 	ct := &contact{
 		Kind:          kindTrader,
 		Name:          optString(t.Name),
@@ -96,9 +103,20 @@ func traderContact(t *mapping.Trader) *contact {
 		Email:         optString(t.Email),
 		Website:       optString(t.Website),
 	}
+	if number != "" {
+		ct.CompanyValid = &valid
+	}
 	ct.setAddress(t.Address)
 	ct.deriveKeys()
 	return ct
+}
+
+// companyKey is the company number to match on: none unless it is valid.
+func (ct *contact) companyKey() *string {
+	if ct.CompanyValid == nil || !*ct.CompanyValid {
+		return nil
+	}
+	return ct.CompanyNumber
 }
 
 func (ct *contact) setAddress(a *mapping.Address) {
@@ -133,6 +151,7 @@ func (ct *contact) deriveKeys() {
 	ct.EmailNorm = key(mapping.NormalizeEmail, ct.Email)
 	ct.SurnameNorm = key(mapping.NameKey, ct.Surname)
 	ct.Initial = key(mapping.Initial, ct.Forename)
+	ct.ForenameNorm = key(mapping.NameKey, ct.Forename)
 	ct.PostcodeNorm = key(mapping.PostcodeKey, ct.Postcode)
 	ct.NameNorm = key(mapping.NormalizeCompanyName, ct.Name)
 	ct.WebsiteHost = key(mapping.WebsiteKey, ct.Website)
@@ -154,7 +173,10 @@ func (ct *contact) fillFrom(in *contact) bool {
 	fill(&ct.Surname, in.Surname)
 	fill(&ct.Name, in.Name)
 	fill(&ct.TradingAs, in.TradingAs)
-	fill(&ct.CompanyNumber, in.CompanyNumber)
+	if ct.companyKey() == nil && in.companyKey() != nil {
+		// A valid number replaces one kept as written.
+		ct.CompanyNumber, ct.CompanyValid, changed = in.CompanyNumber, in.CompanyValid, true
+	}
 	fill(&ct.Telephone, in.Telephone)
 	fill(&ct.Email, in.Email)
 	fill(&ct.Website, in.Website)
@@ -180,15 +202,16 @@ type matchQuery struct {
 
 // A consumer matches by email, else by surname, initial and postcode. A
 // match that another identifier contradicts is a guess, and is left to
-// the possible matches: the same email under another surname (a shared
-// household address), or the same name and postcode with another email
-// (two people of one household).
+// the possible matches: the same email under another surname or forename
+// (a shared household address), or the same name and postcode with
+// another email (two people of one household).
 var consumerMatch = matchQuery{
 	query: `
 WITH m AS (
     (SELECT 1 AS rank, 'email' AS rule, id AS contact_id FROM contact
      WHERE kind = 'consumer' AND email_norm = $1
        AND (surname_norm IS NULL OR $2::text IS NULL OR surname_norm = $2)
+       AND (forename_norm IS NULL OR $5::text IS NULL OR forename_norm = $5)
      ORDER BY id LIMIT 1)
     UNION ALL
     (SELECT 2, 'name_postcode', id FROM contact
@@ -200,7 +223,7 @@ SELECT m.rule, ` + contactColumns + `
 FROM m JOIN contact ON contact.id = m.contact_id
 ORDER BY m.rank LIMIT 1`,
 	args: func(in *contact) []any {
-		return []any{in.EmailNorm, in.SurnameNorm, in.Initial, in.PostcodeNorm}
+		return []any{in.EmailNorm, in.SurnameNorm, in.Initial, in.PostcodeNorm, in.ForenameNorm}
 	},
 }
 
@@ -215,18 +238,18 @@ var traderMatch = matchQuery{
 	query: `
 WITH m AS (
     (SELECT 1 AS rank, 'company_number' AS rule, id AS contact_id FROM contact
-     WHERE kind = 'trader' AND company_number = $1
+     WHERE kind = 'trader' AND company_number = $1 AND company_number_valid
      ORDER BY id LIMIT 1)
     UNION ALL
     (SELECT 2, 'name_postcode', id FROM contact
      WHERE kind = 'trader' AND name_norm = $2 AND postcode_norm = $3
        AND regexp_replace(name, '\s+', ' ', 'g') = $5
-       AND (company_number IS NULL OR $1::text IS NULL)
+       AND (company_number_valid IS NOT TRUE OR $1::text IS NULL)
      ORDER BY id LIMIT 1)
     UNION ALL
     (SELECT 3, 'website', id FROM contact
      WHERE kind = 'trader' AND website_host = $4
-       AND (company_number IS NULL OR $1::text IS NULL)
+       AND (company_number_valid IS NOT TRUE OR $1::text IS NULL)
      ORDER BY id LIMIT 1)
 )
 SELECT m.rule, ` + contactColumns + `
@@ -237,7 +260,7 @@ ORDER BY m.rank LIMIT 1`,
 		if in.Name != nil {
 			name = optString(mapping.CollapseSpaces(*in.Name))
 		}
-		return []any{in.CompanyNumber, in.NameNorm, in.PostcodeNorm, in.WebsiteHost, name}
+		return []any{in.companyKey(), in.NameNorm, in.PostcodeNorm, in.WebsiteHost, name}
 	},
 }
 
@@ -295,11 +318,11 @@ const insertContactSQL = `
 INSERT INTO contact (kind, title, forename, surname, name, trading_as,
     company_number, address_lines, town, county, postcode, postcode_valid, uprn,
     telephone, email, website, email_norm, surname_norm, initial, postcode_norm,
-    name_norm, website_host, phone_norm)
+    name_norm, website_host, phone_norm, forename_norm, company_number_valid)
 VALUES (:kind, :title, :forename, :surname, :name, :trading_as,
     :company_number, :address_lines, :town, :county, :postcode, :postcode_valid, :uprn,
     :telephone, :email, :website, :email_norm, :surname_norm, :initial, :postcode_norm,
-    :name_norm, :website_host, :phone_norm)
+    :name_norm, :website_host, :phone_norm, :forename_norm, :company_number_valid)
 RETURNING id`
 
 func (im *Import) insertContact(ctx context.Context, ct *contact) (int64, error) {
@@ -319,7 +342,9 @@ UPDATE contact SET
     telephone = :telephone, email = :email, website = :website,
     email_norm = :email_norm, surname_norm = :surname_norm, initial = :initial,
     postcode_norm = :postcode_norm, name_norm = :name_norm,
-    website_host = :website_host, phone_norm = :phone_norm, updated_at = now()
+    website_host = :website_host, phone_norm = :phone_norm,
+    forename_norm = :forename_norm, company_number_valid = :company_number_valid,
+    updated_at = now()
 WHERE id = :id`
 
 func (im *Import) updateContact(ctx context.Context, ct *contact) error {

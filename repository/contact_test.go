@@ -38,7 +38,7 @@ func TestConsumerMatching(t *testing.T) {
 	}{{
 		name: "email in other case and spacing",
 		incoming: func(key string) *mapping.Consumer {
-			return &mapping.Consumer{Forename: "Peggy", Surname: "smith " + key,
+			return &mapping.Consumer{Forename: " MARGARET", Surname: "smith " + key,
 				Email: " M." + key + "@EXAMPLE.ORG "}
 		},
 		rule: "email", same: true,
@@ -48,6 +48,13 @@ func TestConsumerMatching(t *testing.T) {
 			return &mapping.Consumer{Email: "m." + key + "@example.org"}
 		},
 		rule: "email", same: true,
+	}, {
+		name: "email under another forename",
+		incoming: func(key string) *mapping.Consumer {
+			return &mapping.Consumer{Forename: "Martin", Surname: "Smith-" + key,
+				Email: "m." + key + "@example.org"}
+		},
+		rule: "new",
 	}, {
 		name: "email under another surname",
 		incoming: func(key string) *mapping.Consumer {
@@ -146,6 +153,13 @@ func TestTraderMatching(t *testing.T) {
 		},
 		rule: "name_postcode", same: true,
 	}, {
+		name: "name and postcode, number not shaped like one",
+		incoming: func(key string) *mapping.Trader {
+			return &mapping.Trader{Name: "Smith and Sons " + key + " Ltd",
+				CompanyNumber: "N/A", Address: addr("CT1 1AA")}
+		},
+		rule: "name_postcode", same: true,
+	}, {
 		name: "name written differently at the same postcode",
 		incoming: func(key string) *mapping.Trader {
 			return &mapping.Trader{Name: "Smith & Sons (" + key + ") Limited",
@@ -218,6 +232,24 @@ func TestTraderMatching(t *testing.T) {
 				t.Errorf("same contact = %v, want %v", same, tt.same)
 			}
 		})
+	}
+}
+
+// A number kept as written is never matched on: "N/A" is not a company.
+func TestInvalidCompanyNumberNeverMatches(t *testing.T) {
+	s := openStore(t)
+	key := uniq()
+	a := traderCase(&mapping.Trader{Name: "Alpha " + key, CompanyNumber: "N/A"})
+	b := traderCase(&mapping.Trader{Name: "Beta " + key, CompanyNumber: "n/a"})
+	importNew(t, s, a)
+	importNew(t, s, b)
+	r0, r1 := requestRow(t, s, a.Reference), requestRow(t, s, b.Reference)
+	if *r0.TraderContactID == *r1.TraderContactID {
+		t.Errorf("two traders merged on company number %q", "N/A")
+	}
+	if n := count(t, s, `SELECT count(*) FROM contact WHERE id = $1
+        AND company_number = 'N/A' AND company_number_valid = false`, *r0.TraderContactID); n != 1 {
+		t.Errorf("number not kept as written and flagged")
 	}
 }
 

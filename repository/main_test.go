@@ -100,7 +100,7 @@ func fullCase(key string) *mapping.Case {
 		Trader: &mapping.Trader{
 			Name:          "Roofline Fixers " + key + " Ltd",
 			TradingAs:     "Kent Roof Care",
-			CompanyNumber: "T" + key,
+			CompanyNumber: "TS" + key,
 			Address: &mapping.Address{
 				Lines:    []string{"Unit " + key, "Quarry Lane Industrial Estate"},
 				Town:     "Ashford",

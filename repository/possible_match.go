@@ -49,7 +49,7 @@ SELECT 'trader', $1, c.id,
 FROM contact c
 WHERE c.kind = 'trader' AND c.id <> $1 AND c.anonymised_at IS NULL
   AND ((c.name_norm = $2
-        AND (c.company_number IS NULL OR $6::text IS NULL OR c.company_number = $6))
+        AND (c.company_number_valid IS NOT TRUE OR $6::text IS NULL OR c.company_number = $6))
        OR c.phone_norm = $3)
 ORDER BY c.id
 LIMIT $7
@@ -64,7 +64,7 @@ func (im *Import) recordPossibleMatches(ctx context.Context, ct *contact, reques
 		ct.PhoneNorm, requestID, im.fileID, maxPossibleMatches, ct.EmailNorm, ct.Initial}
 	if ct.Kind == kindTrader {
 		query, args = traderPossibleSQL, []any{ct.ID, ct.NameNorm, ct.PhoneNorm,
-			requestID, im.fileID, ct.CompanyNumber, maxPossibleMatches}
+			requestID, im.fileID, ct.companyKey(), maxPossibleMatches}
 	}
 	var found []struct {
 		ID          int64  `db:"id"`

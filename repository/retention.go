@@ -46,7 +46,8 @@ UPDATE contact SET
     postcode = NULL, postcode_valid = NULL, uprn = NULL, telephone = NULL,
     email = NULL, website = NULL, email_norm = NULL, surname_norm = NULL,
     initial = NULL, postcode_norm = NULL, name_norm = NULL, website_host = NULL,
-    phone_norm = NULL, anonymised_at = now(), updated_at = now()
+    phone_norm = NULL, forename_norm = NULL, company_number_valid = NULL,
+    anonymised_at = now(), updated_at = now()
 WHERE id = ANY($1)`
 
 // The request keeps what the reports count (dates, route, codes, amounts,

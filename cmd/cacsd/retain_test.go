@@ -49,7 +49,7 @@ func TestAutoCustodianCloseAndRetain(t *testing.T) {
 		t.Fatalf("close: exit %d\n%s", code, out)
 	}
 	db := openDB(t, url)
-	db.MustExec(`UPDATE service_request SET closed_at = now() - interval '7 years'`)
+	db.MustExec(`UPDATE service_request SET closed_at = now() - interval '7 years' WHERE status = 'closed'`)
 
 	code, out = cacsd(t, env, "retain", "--older-than", "6y", "--root", root)
 	if code != 0 || !strings.Contains(out, "requests anonymised: 1") ||

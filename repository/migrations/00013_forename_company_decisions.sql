@@ -1,0 +1,142 @@
+-- A consumer's forename takes part in matching by email, and a company
+-- number that is not 8 letters or digits is kept as written but never
+-- matched on. Closing a request stamps the time it closed; a decision on
+-- a possible match or duplicate is stamped each time it is made, can only
+-- be made through its status, and covers both rows of a duplicate pair.
+
+-- +goose Up
+
+ALTER TABLE contact
+    ADD COLUMN forename_norm        text,
+    ADD COLUMN company_number_valid boolean;
+UPDATE contact SET company_number_valid = company_number ~ '^[A-Z0-9]{8}$'
+WHERE company_number IS NOT NULL;
+
+-- Closing stamps now() unless the same UPDATE gives closed_at; an open
+-- request has none.
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION service_request_status_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = 'closed' THEN
+        IF NEW.closed_at IS NOT DISTINCT FROM OLD.closed_at THEN
+            NEW.closed_at := now();
+        END IF;
+    ELSE
+        NEW.closed_at := NULL;
+    END IF;
+    INSERT INTO audit_event (action, entity, entity_id, service_request_id, actor, detail)
+    VALUES (CASE NEW.status WHEN 'closed' THEN 'close' ELSE 'reopen' END,
+            'service_request', NEW.id, NEW.id, cacsd_actor(),
+            jsonb_build_object('closed_at', NEW.closed_at));
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+
+UPDATE service_request SET closed_at = NULL WHERE status = 'open' AND closed_at IS NOT NULL;
+ALTER TABLE service_request ADD CONSTRAINT service_request_closed_at_check
+    CHECK (status = 'closed' OR closed_at IS NULL);
+
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION possible_match_decision() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status = NEW.status THEN
+        RAISE EXCEPTION 'possible_match %: decided_by and decided_at change only with status', OLD.id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.status = 'open' THEN
+        NEW.decided_by := NULL;
+        NEW.decided_at := NULL;
+    ELSE
+        IF NEW.decided_by IS NOT DISTINCT FROM OLD.decided_by THEN
+            NEW.decided_by := cacsd_actor();
+        END IF;
+        IF NEW.decided_at IS NOT DISTINCT FROM OLD.decided_at THEN
+            NEW.decided_at := now();
+        END IF;
+    END IF;
+    INSERT INTO audit_event (action, entity, entity_id, service_request_id, actor, detail)
+    VALUES ('match_decision', 'possible_match', NEW.id, NEW.service_request_id,
+            cacsd_actor(),
+            jsonb_build_object('kind', NEW.kind, 'contact_id', NEW.contact_id,
+                               'candidate_contact_id', NEW.candidate_contact_id,
+                               'rule', NEW.rule, 'from', OLD.status, 'to', NEW.status));
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+
+DROP TRIGGER possible_match_decision ON possible_match;
+CREATE TRIGGER possible_match_decision
+    BEFORE UPDATE OF status, decided_by, decided_at ON possible_match
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+                       OR OLD.decided_by IS DISTINCT FROM NEW.decided_by
+                       OR OLD.decided_at IS DISTINCT FROM NEW.decided_at)
+    EXECUTE FUNCTION possible_match_decision();
+
+-- A duplicate pair is two rows, one each way; a decision on either is made
+-- on both and audited once.
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION possible_duplicate_decision() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.status = NEW.status THEN
+        RAISE EXCEPTION 'possible_duplicate %/%: decided_by and decided_at change only with status',
+            OLD.service_request_id, OLD.other_request_id
+            USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.status = 'open' THEN
+        NEW.decided_by := NULL;
+        NEW.decided_at := NULL;
+    ELSE
+        IF NEW.decided_by IS NOT DISTINCT FROM OLD.decided_by THEN
+            NEW.decided_by := cacsd_actor();
+        END IF;
+        IF NEW.decided_at IS NOT DISTINCT FROM OLD.decided_at THEN
+            NEW.decided_at := now();
+        END IF;
+    END IF;
+    IF pg_trigger_depth() = 1 THEN
+        UPDATE possible_duplicate
+        SET status = NEW.status, decided_by = NEW.decided_by, decided_at = NEW.decided_at
+        WHERE service_request_id = NEW.other_request_id
+          AND other_request_id = NEW.service_request_id
+          AND status IS DISTINCT FROM NEW.status;
+        INSERT INTO audit_event (action, entity, entity_id, service_request_id, actor, detail)
+        VALUES ('duplicate_decision', 'possible_duplicate', NEW.other_request_id,
+                NEW.service_request_id, cacsd_actor(),
+                jsonb_build_object('other_request_id', NEW.other_request_id,
+                                   'from', OLD.status, 'to', NEW.status));
+    END IF;
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+
+DROP TRIGGER possible_duplicate_decision ON possible_duplicate;
+CREATE TRIGGER possible_duplicate_decision
+    BEFORE UPDATE OF status, decided_by, decided_at ON possible_duplicate
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+                       OR OLD.decided_by IS DISTINCT FROM NEW.decided_by
+                       OR OLD.decided_at IS DISTINCT FROM NEW.decided_at)
+    EXECUTE FUNCTION possible_duplicate_decision();
+
+-- +goose Down
+
+-- The functions keep their later bodies, which the earlier triggers use
+-- correctly too.
+
+DROP TRIGGER possible_duplicate_decision ON possible_duplicate;
+CREATE TRIGGER possible_duplicate_decision
+    BEFORE UPDATE OF status ON possible_duplicate
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION possible_duplicate_decision();
+DROP TRIGGER possible_match_decision ON possible_match;
+CREATE TRIGGER possible_match_decision
+    BEFORE UPDATE OF status ON possible_match
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION possible_match_decision();
+ALTER TABLE service_request DROP CONSTRAINT service_request_closed_at_check;
+ALTER TABLE contact DROP COLUMN company_number_valid, DROP COLUMN forename_norm;

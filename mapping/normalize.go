@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -191,33 +192,65 @@ func WebsiteHost(s string) string {
 
 // sharedHosts are sites on which many unrelated traders have a page of
 // their own, so that the host alone says nothing about which trader it is.
+// Their subdomains (m.facebook.com, en-gb.facebook.com) count as them.
 var sharedHosts = map[string]bool{
 	"facebook.com": true, "fb.com": true, "instagram.com": true, "tiktok.com": true,
 	"x.com": true, "twitter.com": true, "linkedin.com": true, "youtube.com": true,
-	"pinterest.com": true, "pinterest.co.uk": true, "threads.net": true,
-	"linktr.ee": true, "wa.me": true, "sites.google.com": true, "g.page": true,
-	"ebay.co.uk": true, "ebay.com": true, "etsy.com": true, "amazon.co.uk": true,
-	"amazon.com": true, "gumtree.com": true, "vinted.co.uk": true, "depop.com": true,
+	"pinterest.com": true, "pinterest.co.uk": true, "threads.net": true, "snapchat.com": true,
+	"linktr.ee": true, "wa.me": true, "whatsapp.com": true, "t.me": true,
+	"google.com": true, "google.co.uk": true, "sites.google.com": true, "g.page": true,
+	"business.site": true, "ebay.co.uk": true, "ebay.com": true, "etsy.com": true,
+	"amazon.co.uk": true, "amazon.com": true, "gumtree.com": true, "gumtree.co.uk": true,
+	"vinted.co.uk": true, "depop.com": true, "preloved.co.uk": true, "shpock.com": true,
 	"checkatrade.com": true, "trustatrade.com": true, "mybuilder.com": true,
 	"ratedpeople.com": true, "yell.com": true, "bark.com": true, "trustpilot.com": true,
-	"autotrader.co.uk": true,
+	"autotrader.co.uk": true, "rightmove.co.uk": true, "zoopla.co.uk": true,
+}
+
+// shortLinks hide the site they lead to, so they identify no trader.
+var shortLinks = map[string]bool{
+	"bit.ly": true, "tinyurl.com": true, "t.co": true, "goo.gl": true, "ow.ly": true,
+	"is.gd": true, "buff.ly": true, "rebrand.ly": true, "cutt.ly": true, "shorturl.at": true,
+	"tiny.cc": true, "lnkd.in": true, "fb.me": true, "youtu.be": true,
+}
+
+// genericSegments are path segments that many traders' pages share on a
+// shared site ("facebook.com/pages/", "ebay.co.uk/str/"): a page whose
+// path has nothing else is nobody's in particular.
+var genericSegments = map[string]bool{
+	"about": true, "biz": true, "business": true, "c": true, "channel": true,
+	"company": true, "dp": true, "events": true, "gp": true, "group": true, "groups": true,
+	"home": true, "i": true, "in": true, "index.html": true, "index.php": true,
+	"itm": true, "listing": true, "listings": true, "maps": true, "marketplace": true,
+	"p": true, "page": true, "pages": true, "people": true, "permalink.php": true,
+	"photo": true, "photos": true, "place": true, "posts": true, "pro": true,
+	"profile": true, "profile.php": true, "reel": true, "reels": true, "reviews": true,
+	"s": true, "sch": true, "search": true, "share": true, "sharer.php": true,
+	"shop": true, "shops": true, "sp": true, "store": true, "stores": true,
+	"str": true, "trader": true, "user": true, "users": true, "usr": true, "watch": true,
 }
 
 // WebsiteKey is the match key of a trader's website: its host (see
 // WebsiteHost), or, on a site many traders share such as facebook.com or
-// ebay.co.uk, the host with the lower-case path and query of the trader's
-// own page ("https://m.facebook.com/RoofCare/" gives "facebook.com/roofcare").
-// A shared site's bare home page identifies no trader and gives "".
+// ebay.co.uk, the host with the lower-case path of the trader's own page
+// ("https://m.facebook.com/RoofCare/?ref=x" gives "facebook.com/roofcare";
+// Facebook's "profile.php?id=N" keeps its id). A shared site's home page
+// or a page with nothing of its own ("facebook.com/profile.php"), and a
+// short link, identify no trader and give "".
 func WebsiteKey(s string) string {
 	host := WebsiteHost(s)
-	for _, sub := range []string{"m.", "mobile.", "web.", "uk."} {
-		if sharedHosts[strings.TrimPrefix(host, sub)] {
-			host = strings.TrimPrefix(host, sub)
+	if host == "" || shortLinks[host] {
+		return ""
+	}
+	site := host
+	for !sharedHosts[site] {
+		_, parent, ok := strings.Cut(site, ".")
+		if !ok {
+			return host
 		}
+		site = parent
 	}
-	if !sharedHosts[host] {
-		return host
-	}
+
 	page := strings.ToLower(strings.TrimSpace(s))
 	if _, rest, ok := strings.Cut(page, "://"); ok {
 		page = rest
@@ -227,17 +260,23 @@ func WebsiteKey(s string) string {
 	if i < 0 {
 		return ""
 	}
-	page = page[i:]
-	path, query, _ := strings.Cut(page, "?")
-	path = strings.Trim(path, "/")
-	if path == "" && query == "" {
-		return ""
+	path, query, _ := strings.Cut(page[i:], "?")
+	var segs []string
+	own := false
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg = strings.TrimSpace(seg); seg != "" {
+			segs = append(segs, seg)
+			own = own || !genericSegments[seg]
+		}
 	}
-	key := host + "/" + path
-	if query != "" {
-		key += "?" + query
+	if len(segs) > 0 && segs[len(segs)-1] == "profile.php" {
+		if v, err := url.ParseQuery(query); err == nil && v.Get("id") != "" {
+			segs = append(segs, "id="+v.Get("id"))
+			own = true
+		}
 	}
-	if strings.ContainsFunc(key, unicode.IsSpace) {
+	key := site + "/" + strings.Join(segs, "/")
+	if !own || strings.ContainsFunc(key, unicode.IsSpace) {
 		return ""
 	}
 	return key

@@ -28,16 +28,31 @@ WHERE status = 'closed' AND closed_at < $1 AND anonymised_at IS NULL
 ORDER BY id
 FOR UPDATE`
 
-// A consumer contact is wiped only when no request other than those being
-// anonymised still points at it: a contact shared with an open request, or
-// with a closed one not yet due, keeps its data.
+// The consumer contacts of the requests being anonymised: the ones they
+// point at, and the ones an earlier version of them pointed at (an update
+// can move a request to another contact), found by the match events of
+// the audit trail. One is wiped only when no other request still needs
+// it: a contact shared with an open request, or with a closed one not yet
+// due, now or in an earlier version, keeps its data.
 const contactsToWipeSQL = `
-SELECT DISTINCT c.id FROM contact c
-JOIN service_request r ON r.consumer_contact_id = c.id
-WHERE r.id = ANY($1) AND c.anonymised_at IS NULL
+WITH mine AS (
+    SELECT consumer_contact_id AS id FROM service_request
+    WHERE id = ANY($1) AND consumer_contact_id IS NOT NULL
+    UNION
+    SELECT entity_id FROM audit_event
+    WHERE service_request_id = ANY($1) AND action = 'match' AND entity = 'contact'
+      AND detail->>'kind' = 'consumer'
+)
+SELECT c.id FROM contact c JOIN mine ON mine.id = c.id
+WHERE c.kind = 'consumer' AND c.anonymised_at IS NULL
   AND NOT EXISTS (
       SELECT 1 FROM service_request o
-      WHERE o.consumer_contact_id = c.id AND NOT (o.id = ANY($1)))`
+      WHERE o.consumer_contact_id = c.id AND NOT (o.id = ANY($1)))
+  AND NOT EXISTS (
+      SELECT 1 FROM audit_event e JOIN service_request o ON o.id = e.service_request_id
+      WHERE e.action = 'match' AND e.entity = 'contact' AND e.entity_id = c.id
+        AND o.anonymised_at IS NULL AND NOT (o.id = ANY($1)))
+ORDER BY c.id`
 
 const wipeContactsSQL = `
 UPDATE contact SET

@@ -162,3 +162,59 @@ func TestRetention(t *testing.T) {
 		t.Errorf("third Retain: got %+v, %v; want nothing to do", again, err)
 	}
 }
+
+// A contact an earlier version of a request pointed at is the request's
+// too: retention wipes it unless a request it does not anonymise needs it.
+func TestRetentionWipesEarlierContacts(t *testing.T) {
+	s := freshStore(t, "retention_moved")
+	ctx := context.Background()
+
+	// moveConsumer imports a case, then an update whose consumer has
+	// another email, surname and postcode: a contact of its own. It
+	// returns the first version's consumer.
+	moveConsumer := func(c *mapping.Case) mapping.Consumer {
+		importNew(t, s, c)
+		first := *c.Consumer
+		up := *c
+		up.UpdateSequence = 1
+		other, addr := first, *first.Address
+		other.Email, other.Surname, addr.Postcode = "new."+first.Email, "Other"+c.Reference, "ZZ9 9ZZ"
+		other.Address = &addr
+		up.Consumer = &other
+		importNew(t, s, &up)
+		return first
+	}
+	alone, shared := fullCase(uniq()), fullCase(uniq())
+	aloneFirst, sharedFirst := moveConsumer(alone), moveConsumer(shared)
+	// keeper stays open and has shared's first consumer.
+	keeper := fullCase(uniq())
+	keeper.Consumer = &sharedFirst
+	importNew(t, s, keeper)
+
+	for _, ref := range []string{alone.Reference, shared.Reference} {
+		if _, err := s.SetStatus(ctx, ref, StatusClosed, "user:test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request
+        SET closed_at = now() - interval '7 years' WHERE status = 'closed'`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Retain(ctx, time.Now().AddDate(-6, 0, 0), "retention")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 2 || res.Contacts != 3 {
+		t.Errorf("Retain: got %+v, want 2 requests and 3 contacts", res)
+	}
+	holding := func(p mapping.Consumer) int {
+		return count(t, s, `SELECT count(*) FROM contact WHERE email_norm = lower($1)
+            AND surname = $2`, p.Email, p.Surname)
+	}
+	if n := holding(aloneFirst); n != 0 {
+		t.Errorf("the first consumer of a request anonymised still held by %d contacts", n)
+	}
+	if n := holding(sharedFirst); n != 1 {
+		t.Errorf("the first consumer shared with an open request held by %d contacts, want 1", n)
+	}
+}

@@ -12,6 +12,9 @@ ALTER TABLE contact
 UPDATE contact SET company_number_valid = company_number ~ '^[A-Z0-9]{8}$'
 WHERE company_number IS NOT NULL;
 
+-- Retention looks up the requests that matched a contact.
+CREATE INDEX audit_event_entity_idx ON audit_event (entity, entity_id);
+
 -- Closing stamps now() unless the same UPDATE gives closed_at; an open
 -- request has none.
 -- +goose StatementBegin
@@ -139,4 +142,5 @@ CREATE TRIGGER possible_match_decision
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION possible_match_decision();
 ALTER TABLE service_request DROP CONSTRAINT service_request_closed_at_check;
+DROP INDEX audit_event_entity_idx;
 ALTER TABLE contact DROP COLUMN company_number_valid, DROP COLUMN forename_norm;

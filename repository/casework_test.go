@@ -366,6 +366,26 @@ func TestAssignmentAndActions(t *testing.T) {
 		}
 	})
 
+	t.Run("update reopens a closed request", func(t *testing.T) {
+		c := fullCase(uniq())
+		importNew(t, s, c)
+		if _, err := s.SetStatus(ctx, c.Reference, StatusClosed, "user:officer1"); err != nil {
+			t.Fatal(err)
+		}
+		up := *c
+		up.UpdateSequence = 1
+		importNew(t, s, &up)
+		r := requestRow(t, s, c.Reference)
+		if n := count(t, s, `SELECT count(*) FROM service_request WHERE id = $1
+            AND status = 'open' AND closed_at IS NULL`, r.ID); n != 1 {
+			t.Error("closed request not reopened by an update")
+		}
+		if n := count(t, s, `SELECT count(*) FROM audit_event WHERE service_request_id = $1
+            AND action = 'reopen' AND actor LIKE 'import:%'`, r.ID); n != 1 {
+			t.Errorf("reopen events by the import: got %d, want 1", n)
+		}
+	})
+
 	t.Run("update brings back no action an officer has done", func(t *testing.T) {
 		c := fullCase(uniq())
 		importNew(t, s, c)

@@ -127,7 +127,8 @@ func (im *Import) Merge(ctx context.Context, exp *mapping.Export, custodian stri
 }
 
 const lockRequestSQL = `
-SELECT id, update_sequence, anonymised_at IS NOT NULL AS anonymised
+SELECT id, update_sequence, anonymised_at IS NOT NULL AS anonymised,
+    status = 'closed' AS closed
 FROM service_request
 WHERE source = $1 AND case_reference = $2
 FOR UPDATE`
@@ -138,6 +139,7 @@ func (im *Import) merge(ctx context.Context, custodian string,
 		ID         int64 `db:"id"`
 		Seq        int   `db:"update_sequence"`
 		Anonymised bool  `db:"anonymised"`
+		Closed     bool  `db:"closed"`
 	}
 	err := im.tx.GetContext(ctx, &cur, lockRequestSQL, sourceCACS, c.Reference)
 	exists := err == nil
@@ -168,7 +170,12 @@ func (im *Import) merge(ctx context.Context, custodian string,
 	act := ActionCreated
 	if exists {
 		r.ID, act = cur.ID, ActionUpdated
-		err = im.updateRequest(ctx, r)
+		if cur.Closed {
+			err = im.reopen(ctx, r.ID)
+		}
+		if err == nil {
+			err = im.updateRequest(ctx, r)
+		}
 	} else {
 		assign(im.rules, c, r, log)
 		err = im.insertRequest(ctx, r)
@@ -357,6 +364,20 @@ UPDATE service_request SET
     contact_consent = :contact_consent, age_band = :age_band,
     last_import_id = :import_id, updated_at = now()
 WHERE id = :id`
+
+// An update from CACS reopens a closed request: it holds news an officer
+// has not seen, and retention must not count from the old closing. The
+// status trigger audits the reopening, as done by this import.
+const reopenRequestSQL = `
+UPDATE service_request SET status = 'open'
+WHERE id = $1 AND set_config('cacsd.actor', $2, true) IS NOT NULL`
+
+func (im *Import) reopen(ctx context.Context, id int64) error {
+	if _, err := im.tx.ExecContext(ctx, reopenRequestSQL, id, importActor(im.fileID)); err != nil {
+		return fmt.Errorf("reopen request: %w", err)
+	}
+	return nil
+}
 
 func (im *Import) updateRequest(ctx context.Context, r *request) error {
 	if _, err := im.tx.NamedExecContext(ctx, updateRequestSQL, r); err != nil {

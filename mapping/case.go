@@ -39,7 +39,12 @@ func (d *Decoder) readCase() (*Case, error) {
 		r.checkRequired()
 	}
 
-	ref := cutRunes(r.c.Reference, maxQuotedText)
+	ref := r.c.Reference
+	if ref != "" && !referencePattern.MatchString(ref) {
+		// A value that is not shaped like a reference may be anything a
+		// caller typed there, a name or a number among them.
+		ref = fmt.Sprintf("case %d of the file (reference withheld)", d.cases)
+	}
 	for i := r.start; i < len(d.problems); i++ {
 		d.problems[i].CaseRef = ref
 	}

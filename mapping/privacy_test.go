@@ -49,6 +49,8 @@ func TestProblemsCarryNoPersonalData(t *testing.T) {
 		"name in comment": oneCase[:39] + "<!-- " + secretEmail + " " +
 			strings.Repeat("x", maxTokenBytes) + " -->",
 		"name as second root": oneCase + "<" + secretName + "/>",
+		"name as case reference": strings.Replace(string(export(withCase(""))),
+			"CACS0000000001", secretName+" 07700900123", 1),
 	}
 	for name, extra := range variants {
 		files[name] = string(export(withCase(extra)))

@@ -159,7 +159,7 @@ func (im *Importer) Import(ctx context.Context, path string) (Result, error) {
 	case errors.As(err, &noAuth):
 		res.Reason = "authority cannot be decided: " + noAuth.Error()
 		res.Problems = []mapping.Problem{{CaseRef: noAuth.CaseRef,
-			Message: "no authority covers the consumer's or the trader's postcode district"}}
+			Message: noAuth.Reason()}}
 		return im.fail(ctx, mv, res, start)
 	case errors.As(err, &perm):
 		res.Reason = perm.reason()

@@ -23,13 +23,17 @@ type NoAuthorityError struct {
 }
 
 func (e *NoAuthorityError) Error() string {
+	return fmt.Sprintf("case %s: %s", e.CaseRef, e.Reason())
+}
+
+// Reason says why, without the case.
+func (e *NoAuthorityError) Reason() string {
 	if e.Shared {
-		return fmt.Sprintf("case %s: the authority cannot be decided: more than one "+
-			"authority covers the postcode district and no other decides "+
-			"(see authority_district)", e.CaseRef)
+		return "more than one authority covers the postcode district and no other " +
+			"postcode decides (see authority_district)"
 	}
-	return fmt.Sprintf("case %s: no authority covers the consumer's or the trader's "+
-		"postcode district (see authority_district)", e.CaseRef)
+	return "no authority covers the consumer's or the trader's postcode district " +
+		"(see authority_district)"
 }
 
 // authorityBook is custodian and authority_district in memory, read once

@@ -134,6 +134,15 @@ func writeEvidence(ctx context.Context, store *repository.Store, ref, out, actor
 	}
 	if out == "" {
 		files = lastFile(files)
+	} else {
+		// Refuse before the read is recorded, rather than half-way.
+		for _, f := range files {
+			path := evidencePath(out, f)
+			if _, err := os.Lstat(path); err == nil {
+				return &exitError{exitTrouble, fmt.Errorf("%s exists: evidence is never "+
+					"written over a file; give an empty or new --out folder", path)}
+			}
+		}
 	}
 	if err := store.RecordEvidenceRead(ctx, ref, actor, files); err != nil {
 		return &exitError{exitTrouble, err}
@@ -150,7 +159,7 @@ func writeEvidence(ctx context.Context, store *repository.Store, ref, out, actor
 	}
 	code := exitOK
 	for _, f := range files {
-		path := filepath.Join(out, fmt.Sprintf("%d-%s", f.ImportFileID, safeName(f.Name)))
+		path := evidencePath(out, f)
 		if f.Removed {
 			fmt.Fprintf(stderr, "%s: evidence removed by retention, skipped\n", path)
 			code = exitFailed
@@ -162,6 +171,11 @@ func writeEvidence(ctx context.Context, store *repository.Store, ref, out, actor
 		fmt.Fprintf(stdout, "%s %s %d %s\n", path, f.SHA256, f.Size, f.Action)
 	}
 	return &exitError{code, nil}
+}
+
+// evidencePath is where --all writes file f in folder out.
+func evidencePath(out string, f repository.EvidenceFile) string {
+	return filepath.Join(out, fmt.Sprintf("%d-%s", f.ImportFileID, safeName(f.Name)))
 }
 
 // copyChecked writes file f to w only once its bytes have been checked

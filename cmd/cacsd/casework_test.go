@@ -268,6 +268,18 @@ func checkEvidence(t *testing.T, url string) {
 		t.Errorf("evidence --all wrote %v, want the two files of the case", dirNames(t, dir))
 	}
 
+	// Into the same folder again: refused as trouble, before any read is
+	// recorded.
+	db := openDB(t, url)
+	reads := count(t, db, `SELECT count(*) FROM audit_event WHERE action = 'evidence'`)
+	if code, msg := cacsd(t, env, "evidence", "--all", "--out", dir, "CACS2611290001"); code != exitTrouble ||
+		!strings.Contains(msg, "exists") {
+		t.Errorf("evidence --all into a full folder: exit %d, want %d\n%s", code, exitTrouble, msg)
+	}
+	if n := count(t, db, `SELECT count(*) FROM audit_event WHERE action = 'evidence'`); n != reads {
+		t.Errorf("evidence reads recorded for a refused run: %d, want %d", n, reads)
+	}
+
 	if code, _ := cacsd(t, env, "evidence", "CACS0000NOPE"); code != exitFailed {
 		t.Errorf("evidence of an unknown case: exit %d, want %d", code, exitFailed)
 	}

@@ -10,27 +10,42 @@ import (
 // officers' list.
 const maxPossibleMatches = 10
 
+// Each rule looks up its own most recent candidates through an index that
+// ends in id, so that a number or name thousands of contacts share (a
+// switchboard, a chain) costs no more than a rare one.
+
 // A new consumer resembles an existing one with the same email (which did
-// not merge because the surnames differ), the same surname and postcode
+// not merge because a name differs), the same surname and postcode
 // (another or no initial, or another email), the same surname and initial
 // where either has no postcode, or the same telephone number.
 const consumerPossibleSQL = `
 INSERT INTO possible_match (kind, contact_id, candidate_contact_id, rule,
     service_request_id, import_file_id)
-SELECT 'consumer', $1, c.id,
-    CASE WHEN c.email_norm = $8 THEN 'email'
-         WHEN c.surname_norm = $2 AND c.postcode_norm = $3 THEN 'surname_postcode'
-         WHEN c.phone_norm = $4 THEN 'telephone'
-         ELSE 'name' END,
-    $5, $6
-FROM contact c
-WHERE c.kind = 'consumer' AND c.id <> $1 AND c.anonymised_at IS NULL
-  AND (c.email_norm = $8
-       OR (c.surname_norm = $2 AND c.postcode_norm = $3)
-       OR (c.surname_norm = $2 AND c.initial = $9
-           AND (c.postcode_norm IS NULL OR $3::text IS NULL))
-       OR c.phone_norm = $4)
-ORDER BY c.id
+SELECT 'consumer', $1, id, rule, $5, $6
+FROM (
+    SELECT DISTINCT ON (id) id, rule FROM (
+        (SELECT id, 'email' AS rule, 1 AS rank FROM contact
+         WHERE kind = 'consumer' AND email_norm = $8 AND id <> $1 AND anonymised_at IS NULL
+         ORDER BY id DESC LIMIT $7)
+        UNION ALL
+        (SELECT id, 'surname_postcode', 2 FROM contact
+         WHERE kind = 'consumer' AND surname_norm = $2 AND postcode_norm = $3
+           AND id <> $1 AND anonymised_at IS NULL
+         ORDER BY id DESC LIMIT $7)
+        UNION ALL
+        (SELECT id, 'name', 3 FROM contact
+         WHERE kind = 'consumer' AND surname_norm = $2 AND initial = $9
+           AND (postcode_norm IS NULL OR $3::text IS NULL)
+           AND id <> $1 AND anonymised_at IS NULL
+         ORDER BY id DESC LIMIT $7)
+        UNION ALL
+        (SELECT id, 'telephone', 4 FROM contact
+         WHERE kind = 'consumer' AND phone_norm = $4 AND id <> $1 AND anonymised_at IS NULL
+         ORDER BY id DESC LIMIT $7)
+    ) u
+    ORDER BY id, rank
+) c
+ORDER BY id DESC
 LIMIT $7
 ON CONFLICT (contact_id, candidate_contact_id) DO NOTHING
 RETURNING id, candidate_contact_id, rule`
@@ -43,15 +58,21 @@ RETURNING id, candidate_contact_id, rule`
 const traderPossibleSQL = `
 INSERT INTO possible_match (kind, contact_id, candidate_contact_id, rule,
     service_request_id, import_file_id)
-SELECT 'trader', $1, c.id,
-    CASE WHEN c.name_norm = $2 THEN 'name' ELSE 'telephone' END,
-    $4, $5
-FROM contact c
-WHERE c.kind = 'trader' AND c.id <> $1 AND c.anonymised_at IS NULL
-  AND ((c.name_norm = $2
-        AND (c.company_number_valid IS NOT TRUE OR $6::text IS NULL OR c.company_number = $6))
-       OR c.phone_norm = $3)
-ORDER BY c.id
+SELECT 'trader', $1, id, rule, $4, $5
+FROM (
+    SELECT DISTINCT ON (id) id, rule FROM (
+        (SELECT id, 'name' AS rule, 1 AS rank FROM contact
+         WHERE kind = 'trader' AND name_norm = $2 AND id <> $1 AND anonymised_at IS NULL
+           AND (company_number_valid IS NOT TRUE OR $6::text IS NULL OR company_number = $6)
+         ORDER BY id DESC LIMIT $7)
+        UNION ALL
+        (SELECT id, 'telephone', 2 FROM contact
+         WHERE kind = 'trader' AND phone_norm = $3 AND id <> $1 AND anonymised_at IS NULL
+         ORDER BY id DESC LIMIT $7)
+    ) u
+    ORDER BY id, rank
+) c
+ORDER BY id DESC
 LIMIT $7
 ON CONFLICT (contact_id, candidate_contact_id) DO NOTHING
 RETURNING id, candidate_contact_id, rule`

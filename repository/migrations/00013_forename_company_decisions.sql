@@ -12,6 +12,21 @@ ALTER TABLE contact
 UPDATE contact SET company_number_valid = company_number ~ '^[A-Z0-9]{8}$'
 WHERE company_number IS NOT NULL;
 
+-- Possible matches take each rule's most recent candidates, so their
+-- indexes end in id: a switchboard number or a chain's name shared by
+-- thousands of contacts is read ten rows deep, not in full.
+CREATE INDEX contact_email_id_idx ON contact (kind, email_norm, id)
+    WHERE email_norm IS NOT NULL;
+DROP INDEX contact_email_norm_idx;
+CREATE INDEX contact_phone_id_idx ON contact (kind, phone_norm, id)
+    WHERE phone_norm IS NOT NULL;
+DROP INDEX contact_phone_norm_idx;
+CREATE INDEX contact_surname_postcode_id_idx ON contact (kind, surname_norm, postcode_norm, id)
+    WHERE surname_norm IS NOT NULL;
+DROP INDEX contact_surname_postcode_idx;
+CREATE INDEX contact_name_id_idx ON contact (kind, name_norm, id)
+    WHERE name_norm IS NOT NULL;
+
 -- Retention looks up the requests that matched a contact.
 CREATE INDEX audit_event_entity_idx ON audit_event (entity, entity_id);
 
@@ -143,4 +158,14 @@ CREATE TRIGGER possible_match_decision
     EXECUTE FUNCTION possible_match_decision();
 ALTER TABLE service_request DROP CONSTRAINT service_request_closed_at_check;
 DROP INDEX audit_event_entity_idx;
+DROP INDEX contact_name_id_idx;
+CREATE INDEX contact_surname_postcode_idx ON contact (kind, surname_norm, postcode_norm)
+    WHERE surname_norm IS NOT NULL;
+DROP INDEX contact_surname_postcode_id_idx;
+CREATE INDEX contact_phone_norm_idx ON contact (kind, phone_norm)
+    WHERE phone_norm IS NOT NULL;
+DROP INDEX contact_phone_id_idx;
+CREATE INDEX contact_email_norm_idx ON contact (kind, email_norm)
+    WHERE email_norm IS NOT NULL;
+DROP INDEX contact_email_id_idx;
 ALTER TABLE contact DROP COLUMN company_number_valid, DROP COLUMN forename_norm;

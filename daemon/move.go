@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sys/unix"
 
@@ -70,10 +71,16 @@ func move(m moveSpec) (string, error) {
 		return "", err
 	}
 	base := filepath.Base(m.src)
-	for i := 0; ; i++ {
-		dst := filepath.Join(m.dir, clashName(base, m.sha, i))
-		if m.sidecar != "" && exists(dst+m.sidecar) {
-			continue
+	for i := 0; i < maxClashTries; i++ {
+		dst := filepath.Join(m.dir, clashName(base, m.sha, i, nameMax-len(m.sidecar)))
+		if m.sidecar != "" {
+			taken, err := exists(dst + m.sidecar)
+			if err != nil {
+				return "", err
+			}
+			if taken {
+				continue
+			}
 		}
 		err := renameNoReplace(m.src, dst)
 		if errors.Is(err, unix.EXDEV) {
@@ -88,9 +95,11 @@ func move(m moveSpec) (string, error) {
 			}
 			continue
 		}
-		if err != nil && errors.Is(err, os.ErrNotExist) && !exists(m.src) {
-			// Another daemon sharing the inbox moved it first.
-			return "", ErrGone
+		if err != nil && errors.Is(err, os.ErrNotExist) {
+			if there, serr := exists(m.src); serr == nil && !there {
+				// Another daemon sharing the inbox moved it first.
+				return "", ErrGone
+			}
 		}
 		if err != nil {
 			return "", err
@@ -107,7 +116,15 @@ func move(m moveSpec) (string, error) {
 		syncDir(m.dir)
 		return dst, nil
 	}
+	return "", fmt.Errorf("no free name for %s in %s after %d tries", base, m.dir, maxClashTries)
 }
+
+// nameMax is the longest file name, in bytes, Linux filesystems take.
+const nameMax = 255
+
+// maxClashTries bounds the names tried for one file: past it something
+// other than clashes is wrong, and the move is retried later.
+const maxClashTries = 1000
 
 // stillThere checks that src still names the file that was read.
 func (m moveSpec) stillThere() error {
@@ -157,30 +174,63 @@ func (m moveSpec) removeSource() error {
 }
 
 // exists reports whether path names anything, a link included.
-func exists(path string) bool {
+// exists reports whether path names anything, and any error other than
+// its not existing.
+func exists(path string) (bool, error) {
 	_, err := os.Lstat(path)
-	return !errors.Is(err, os.ErrNotExist)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, os.ErrNotExist):
+		return false, nil
+	}
+	return false, err
 }
 
 // clashName is the i-th name tried for base: base itself, then base with a
-// hash suffix before the extension, then that with a counter.
-func clashName(base, sha string, i int) string {
+// hash suffix before the extension, then that with a counter. A name
+// longer than max bytes is cut, at a character, before its extension and
+// always carries the suffix, so that two long names cut alike differ.
+func clashName(base, sha string, i, max int) string {
+	if len(base) > max && i == 0 {
+		i = 1
+	}
 	if i == 0 {
 		return base
 	}
 	ext := filepath.Ext(base)
+	if len(ext) > 16 {
+		ext = ""
+	}
 	stem := strings.TrimSuffix(base, ext)
 	short := sha
 	if len(short) > 12 {
 		short = short[:12]
 	}
-	if short == "" { // refused unread, so no hash: a counter alone
-		return fmt.Sprintf("%s-%d%s", stem, i, ext)
+	var suffix string
+	switch {
+	case short == "": // refused unread, so no hash: a counter alone
+		suffix = fmt.Sprintf("-%d", i)
+	case i == 1:
+		suffix = "." + short
+	default:
+		suffix = fmt.Sprintf(".%s-%d", short, i)
 	}
-	if i == 1 {
-		return fmt.Sprintf("%s.%s%s", stem, short, ext)
+	if room := max - len(suffix) - len(ext); len(stem) > room {
+		stem = cutBytes(stem, room)
 	}
-	return fmt.Sprintf("%s.%s-%d%s", stem, short, i, ext)
+	return stem + suffix + ext
+}
+
+// cutBytes cuts s to at most n bytes without splitting a character.
+func cutBytes(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:min(n, len(s))]
 }
 
 // renameNoReplace renames atomically and fails with os.ErrExist rather than

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func writeFile(t testing.TB, path, content string) {
@@ -156,5 +158,32 @@ func TestBackoff(t *testing.T) {
 		if got := backoff(n); got != want {
 			t.Errorf("backoff(%d) = %v, want %v", n, got, want)
 		}
+	}
+}
+
+// A name as long as the filesystem takes still leaves room for its report
+// and for a clash suffix, and is never tried forever.
+func TestMoveLongNames(t *testing.T) {
+	inbox, dest := t.TempDir(), t.TempDir()
+	sha := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	long := strings.Repeat("é", 121) + "a.xml" // 248 bytes
+	for i, content := range []string{"first", "second"} {
+		src := filepath.Join(inbox, long)
+		writeFile(t, src, content)
+		dst, err := move(moveSpec{src: src, dir: dest, sha: sha, sidecar: reportSuffix})
+		if err != nil {
+			t.Fatalf("move %d: %v", i, err)
+		}
+		name := filepath.Base(dst)
+		if len(name)+len(reportSuffix) > nameMax || !utf8.ValidString(name) ||
+			!strings.HasSuffix(name, ".xml") {
+			t.Errorf("move %d went to %q (%d bytes)", i, name, len(name))
+		}
+		if err := writeReport(dst, Report{File: long}); err != nil {
+			t.Errorf("report beside %q: %v", name, err)
+		}
+	}
+	if entries, _ := os.ReadDir(dest); len(entries) != 4 {
+		t.Errorf("destination holds %d files, want 2 files and 2 reports", len(entries))
 	}
 }

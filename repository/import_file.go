@@ -21,6 +21,15 @@ type FileInfo struct {
 	Size   int64  // bytes
 }
 
+// storable is f as the database keeps it: the hash in lower case, and the
+// name with any bytes that are not UTF-8 (a name from a Latin-1 client)
+// written as U+FFFD, which PostgreSQL would otherwise refuse.
+func (f FileInfo) storable() FileInfo {
+	f.SHA256 = strings.ToLower(f.SHA256)
+	f.Name = strings.ToValidUTF8(f.Name, "\uFFFD")
+	return f
+}
+
 // ErrAlreadyImported is returned by Begin when a file with the same hash
 // was imported before: the caller writes nothing and only moves the file.
 var ErrAlreadyImported = errors.New("file already imported")
@@ -64,7 +73,7 @@ type Summary struct {
 // the same content, then returns ErrAlreadyImported if that content was
 // imported already.
 func (s *Store) Begin(ctx context.Context, f FileInfo) (*Import, error) {
-	f.SHA256 = strings.ToLower(f.SHA256)
+	f = f.storable()
 	key, err := fileLockKey(f.SHA256)
 	if err != nil {
 		return nil, err
@@ -218,7 +227,7 @@ WHERE import_file.status = 'failed'`
 // problems found. A file already imported stays imported.
 func (s *Store) RecordFailure(ctx context.Context, f FileInfo,
 	problems []mapping.Problem) error {
-	f.SHA256 = strings.ToLower(f.SHA256)
+	f = f.storable()
 	key, err := fileLockKey(f.SHA256)
 	if err != nil {
 		return err

@@ -433,3 +433,21 @@ func importOnce(ctx context.Context, s *Store, data []byte, f FileInfo,
 	_, err = im.Commit(ctx, exp, "2280")
 	return err
 }
+
+// A name that is not UTF-8 (a Latin-1 client's "café") is kept readable
+// rather than refused by the database.
+func TestNameNotUTF8(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	data, f := content("caf\xe9.xml")
+	importCases(t, s, data, f, fullCase(uniq()))
+	_, fb := content("bad caf\xe9.xml")
+	if err := s.RecordFailure(ctx, fb, nil); err != nil {
+		t.Fatalf("RecordFailure: %v", err)
+	}
+	for _, name := range []string{"caf\uFFFD.xml", "bad caf\uFFFD.xml"} {
+		if n := count(t, s, `SELECT count(*) FROM import_file WHERE file_name = $1`, name); n != 1 {
+			t.Errorf("import_file rows named %q: got %d, want 1", name, n)
+		}
+	}
+}

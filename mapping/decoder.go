@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -283,50 +284,62 @@ func quoteName(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// looksPersonal reports whether s has the shape of personal data rather
-// than of a code, date or amount.
+// looksPersonal reports whether s may be personal data: whether it lacks
+// the shape of a date or time, an amount, a code or a case reference. The
+// shapes are narrow on purpose: a word in mixed case may be a name, and a
+// run of ten digits a telephone number, whatever field it was found in.
 func looksPersonal(s string) bool {
-	if strings.ContainsRune(s, '@') {
+	switch {
+	case strings.ContainsRune(s, '@'):
+		return true
+	case referencePattern.MatchString(s) && strings.IndexFunc(s, unicode.IsLetter) >= 0 &&
+		strings.IndexFunc(s, unicode.IsDigit) >= 0:
+		return false // a case reference or code, long digits and all
+	case countDigits(s) > maxShownDigits && !dateShape.MatchString(s):
 		return true
 	}
-	if referencePattern.MatchString(s) && strings.IndexFunc(s, unicode.IsLetter) >= 0 &&
-		strings.IndexFunc(s, unicode.IsDigit) >= 0 {
-		return false // a case reference or code, long digits and all
-	}
-	digits := 0
-	for _, r := range s {
-		switch {
-		case unicode.IsDigit(r):
-			if digits++; digits >= 7 {
-				return true
-			}
-		case r != ' ':
-			digits = 0
-		}
-	}
-	for _, w := range strings.Fields(s) {
-		if !codeLike(w) {
-			return true
-		}
-	}
-	return false
+	return !dateShape.MatchString(s) && !amountShape.MatchString(s) &&
+		!(codeShape.MatchString(s) && maxLetterRun(s) <= maxCodeLetters)
 }
 
-// codeLike reports whether a word of a value may be shown: a short word
-// (yes, Fax, GBP), or one with digits and no lower-case letters (a date,
-// a time, an amount, a code). A longer word of letters may be a name.
-func codeLike(w string) bool {
-	letters, digits, lower := 0, 0, false
-	for _, r := range w {
-		switch {
-		case unicode.IsLetter(r):
-			letters++
-			lower = lower || !unicode.IsUpper(r)
-		case unicode.IsDigit(r):
-			digits++
+// maxCodeLetters is the longest run of letters a shown code may have:
+// CACS codes run to three (GBP, TC-CR, ENQ), and a longer word in capitals
+// may be a surname.
+const maxCodeLetters = 3
+
+func maxLetterRun(s string) int {
+	longest, run := 0, 0
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
 		}
 	}
-	return letters <= 4 || (digits > 0 && !lower)
+	return longest
+}
+
+// maxShownDigits is the most digits a shown amount or code may have: a
+// UK telephone number has ten or eleven.
+const maxShownDigits = 9
+
+// The shapes a problem message may quote.
+var (
+	dateShape = regexp.MustCompile(`^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}` +
+		`([ T]\d{1,2}[:.]\d{2}([:.]\d{2}(\.\d+)?)? ?(Z|[+-]\d{2}:?\d{2})?)?$`)
+	amountShape = regexp.MustCompile(`^[-+]?£? ?[0-9,]*\.?[0-9]+$`)
+	codeShape   = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_./+-]{0,19}$`)
+)
+
+func countDigits(s string) int {
+	n := 0
+	for _, r := range s {
+		if unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n
 }
 
 func isBlank(b []byte) bool {

@@ -100,6 +100,19 @@ func TestQuoteWithholdsPersonalShapes(t *testing.T) {
 		{"m.example@example.org", true},
 		{"07700 900123", true},
 		{"01632960001", true},
+		{"0770-090-0123", true},
+		{"Tom Fox", true},
+		{"Tom", true},
+		{"Mrs Jo Day", true},
+		{"Ann Lee", true},
+		{"12 Oak Rd ME4 4ZZ", true},
+		{"SMITH", true},
+		{"ME4 4ZZ", true},
+		{"-1", false},
+		{"1,25", false},
+		{"GBP", false},
+		{"NEW1", false},
+		{"29/11/2026 14:02:00", false},
 	} {
 		got := strings.Contains(quote(tc.in), "withheld")
 		if got != tc.withheld {

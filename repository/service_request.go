@@ -152,9 +152,17 @@ func (im *Import) merge(ctx context.Context, custodian string,
 	log := &auditLog{requestID: cur.ID}
 	// A request retention has anonymised takes no new personal data.
 	if exists && (c.UpdateSequence <= cur.Seq || cur.Anonymised) {
+		// An earlier version that arrives late (two workers, or a resend)
+		// changes nothing, but joins the request's history.
+		history := !cur.Anonymised && c.UpdateSequence < cur.Seq
+		if history {
+			if err := im.insertVersion(ctx, cur.ID, c); err != nil {
+				return "", err
+			}
+		}
 		log.add(auditUnchanged, "service_request", cur.ID, map[string]any{
 			"update_sequence": c.UpdateSequence, "stored_sequence": cur.Seq,
-			"anonymised": cur.Anonymised,
+			"anonymised": cur.Anonymised, "kept_as_history": history,
 		})
 		return ActionUnchanged, im.finishCase(ctx, cur.ID, ActionUnchanged, nil, log)
 	}

@@ -46,6 +46,7 @@ type Daemon struct {
 
 	// Owned by the Run loop.
 	files     map[string]*tracked
+	ignored   map[string]bool // links and folders in the inbox, told once
 	queue     []string
 	busy      int
 	dbDown    bool
@@ -95,6 +96,7 @@ func New(cfg Config, store *repository.Store, log *zap.Logger,
 		ready:    make(chan struct{}),
 		stopping: make(chan struct{}),
 		files:    make(map[string]*tracked),
+		ignored:  make(map[string]bool),
 	}, nil
 }
 
@@ -280,9 +282,19 @@ func (d *Daemon) scan() {
 	seen := make(map[string]bool, len(entries))
 	var ready []readyFile
 	for _, e := range entries {
+		if !d.cfg.candidateName(e.Name()) {
+			continue
+		}
 		// Links and folders are never candidates: a link could point
-		// outside the inbox, and subfolders belong to someone else.
-		if !e.Type().IsRegular() || !d.cfg.candidateName(e.Name()) {
+		// outside the inbox, and subfolders belong to someone else. A
+		// sender who delivers one is told, once, why nothing happens.
+		if !e.Type().IsRegular() {
+			seen[e.Name()] = true
+			if !d.ignored[e.Name()] {
+				d.ignored[e.Name()] = true
+				d.log.Warn("ignored in the inbox: not a regular file (a link or a folder)",
+					zap.String("file", e.Name()), zap.String("type", e.Type().String()))
+			}
 			continue
 		}
 		fi, err := e.Info()
@@ -297,6 +309,11 @@ func (d *Daemon) scan() {
 	for name, t := range d.files {
 		if !seen[name] && !t.busy {
 			delete(d.files, name)
+		}
+	}
+	for name := range d.ignored {
+		if !seen[name] {
+			delete(d.ignored, name)
 		}
 	}
 

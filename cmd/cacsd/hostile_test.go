@@ -140,4 +140,17 @@ func TestHostileFiles(t *testing.T) {
 	if code := p.stop(t); code != 0 {
 		t.Errorf("exit code %d", code)
 	}
+	// The sender of the link and the folder is told, once each, over
+	// many scans.
+	for _, name := range []string{"link.xml", "sub.xml"} {
+		n := 0
+		for _, line := range strings.Split(p.out.String(), "\n") {
+			if strings.Contains(line, `"level":"warn"`) && strings.Contains(line, `"file":"`+name+`"`) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("warnings about %s: got %d, want 1\n%s", name, n, p.out)
+		}
+	}
 }

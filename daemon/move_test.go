@@ -187,3 +187,11 @@ func TestMoveLongNames(t *testing.T) {
 		t.Errorf("destination holds %d files, want 2 files and 2 reports", len(entries))
 	}
 }
+
+// The inbox of a root the daemon has not started on yet holds nothing.
+func TestReadBacklogWithoutInbox(t *testing.T) {
+	b, err := ReadBacklog(Config{Inbox: filepath.Join(t.TempDir(), "inbox")}, time.Now())
+	if err != nil || b.Files != 0 {
+		t.Errorf("ReadBacklog: got %+v, %v; want nothing waiting", b, err)
+	}
+}

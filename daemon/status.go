@@ -30,6 +30,9 @@ type Backlog struct {
 // rather than its mtime, which rsync and scp -p carry over from the sender.
 func ReadBacklog(cfg Config, now time.Time) (Backlog, error) {
 	entries, err := os.ReadDir(cfg.Inbox)
+	if errors.Is(err, os.ErrNotExist) {
+		return Backlog{}, nil // the daemon makes it when it starts
+	}
 	if err != nil {
 		return Backlog{}, fmt.Errorf("read inbox: %w", err)
 	}

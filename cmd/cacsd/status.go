@@ -7,8 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 
@@ -77,13 +81,13 @@ func printStatus(w io.Writer, st daemon.Status) error {
 	}
 	for _, r := range st.Imports {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%d\t%d\t%d\n", r.At.Local().Format(time.DateTime),
-			r.Status, r.File, r.Cases, r.Created, r.Updated, r.Unchanged)
+			r.Status, shownName(r.File), r.Cases, r.Created, r.Updated, r.Unchanged)
 	}
 
 	b := st.Backlog
 	fmt.Fprintf(tw, "\nInbox: %d file(s) waiting, %d bytes", b.Files, b.Bytes)
 	if b.Files > 0 {
-		fmt.Fprintf(tw, "; oldest %s, waiting %s", b.OldestFile, b.OldestAge.Round(time.Second))
+		fmt.Fprintf(tw, "; oldest %s, waiting %s", shownName(b.OldestFile), b.OldestAge.Round(time.Second))
 	}
 	fmt.Fprintln(tw)
 
@@ -92,9 +96,20 @@ func printStatus(w io.Writer, st daemon.Status) error {
 		fmt.Fprintln(tw, "  FAILED AT\tFILE\tFIRST REASON")
 	}
 	for _, f := range st.Failed {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.FailedAt.Local().Format(time.DateTime), f.File, f.Reason)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", f.FailedAt.Local().Format(time.DateTime),
+			shownName(f.File), shownName(f.Reason))
 	}
 	return tw.Flush()
+}
+
+// shownName keeps a file name (or a reason quoting one) to one line of the
+// table: one with control characters, such as a newline, or bytes that
+// are not UTF-8 is shown quoted, Go style.
+func shownName(s string) string {
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 func retryCommand(stdout io.Writer) *ffcli.Command {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
@@ -152,6 +153,9 @@ func (ct *contact) deriveKeys() {
 	ct.SurnameNorm = key(mapping.NameKey, ct.Surname)
 	ct.Initial = key(mapping.Initial, ct.Forename)
 	ct.ForenameNorm = key(mapping.NameKey, ct.Forename)
+	if ct.ForenameNorm != nil && utf8.RuneCountInString(*ct.ForenameNorm) < 2 {
+		ct.ForenameNorm = nil // an initial, which the initial already says
+	}
 	ct.PostcodeNorm = key(mapping.PostcodeKey, ct.Postcode)
 	ct.NameNorm = key(mapping.NormalizeCompanyName, ct.Name)
 	ct.WebsiteHost = key(mapping.WebsiteKey, ct.Website)
@@ -203,8 +207,9 @@ type matchQuery struct {
 // A consumer matches by email, else by surname, initial and postcode. A
 // match that another identifier contradicts is a guess, and is left to
 // the possible matches: the same email under another surname or forename
-// (a shared household address), or the same name and postcode with
-// another email (two people of one household).
+// (a shared household address), or the same surname, initial and postcode
+// with another forename or email (two people of one household: John and
+// Jane Smith). An initial alone ("M Example") agrees with any forename.
 var consumerMatch = matchQuery{
 	query: `
 WITH m AS (
@@ -217,6 +222,7 @@ WITH m AS (
     (SELECT 2, 'name_postcode', id FROM contact
      WHERE kind = 'consumer' AND surname_norm = $2 AND initial = $3 AND postcode_norm = $4
        AND (email_norm IS NULL OR $1::text IS NULL OR email_norm = $1)
+       AND (forename_norm IS NULL OR $5::text IS NULL OR forename_norm = $5)
      ORDER BY id LIMIT 1)
 )
 SELECT m.rule, ` + contactColumns + `

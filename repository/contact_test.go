@@ -65,15 +65,43 @@ func TestConsumerMatching(t *testing.T) {
 	}, {
 		name: "surname initial postcode",
 		incoming: func(key string) *mapping.Consumer {
-			return &mapping.Consumer{Forename: "maggie", Surname: " Smith-" + key + " ",
+			return &mapping.Consumer{Forename: "MARGARET", Surname: " Smith-" + key + " ",
 				Address: addr("ab1 2cd")}
 		},
 		rule: "name_postcode", same: true,
+	}, {
+		name: "surname initial postcode, forename an initial",
+		incoming: func(key string) *mapping.Consumer {
+			return &mapping.Consumer{Forename: "M", Surname: "smith-" + key,
+				Address: addr("AB1 2CD")}
+		},
+		rule: "name_postcode", same: true,
+	}, {
+		name: "surname initial postcode, another forename",
+		incoming: func(key string) *mapping.Consumer {
+			return &mapping.Consumer{Forename: "maggie", Surname: " Smith-" + key + " ",
+				Address: addr("ab1 2cd")}
+		},
+		rule: "new",
 	}, {
 		name: "surname initial postcode but another email",
 		incoming: func(key string) *mapping.Consumer {
 			return &mapping.Consumer{Forename: "Margaret", Surname: "SMITH " + key,
 				Email: "new." + key + "@example.org", Address: addr("AB1 2CD")}
+		},
+		rule: "new",
+	}, {
+		name: "initial alone, surname postcode",
+		incoming: func(key string) *mapping.Consumer {
+			return &mapping.Consumer{Forename: "M.", Surname: "Smith-" + key,
+				Email: "m." + key + "@example.org", Address: addr("AB1 2CD")}
+		},
+		rule: "email", same: true,
+	}, {
+		name: "same initial, other forename, same email and postcode",
+		incoming: func(key string) *mapping.Consumer {
+			return &mapping.Consumer{Forename: "Martin", Surname: "Smith-" + key,
+				Email: "m." + key + "@example.org", Address: addr("AB1 2CD")}
 		},
 		rule: "new",
 	}, {

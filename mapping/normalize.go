@@ -205,6 +205,7 @@ var sharedHosts = map[string]bool{
 	"checkatrade.com": true, "trustatrade.com": true, "mybuilder.com": true,
 	"ratedpeople.com": true, "yell.com": true, "bark.com": true, "trustpilot.com": true,
 	"autotrader.co.uk": true, "rightmove.co.uk": true, "zoopla.co.uk": true,
+	"m.me": true, "which.co.uk": true, "gov.uk": true,
 }
 
 // shortLinks hide the site they lead to, so they identify no trader.
@@ -212,6 +213,16 @@ var shortLinks = map[string]bool{
 	"bit.ly": true, "tinyurl.com": true, "t.co": true, "goo.gl": true, "ow.ly": true,
 	"is.gd": true, "buff.ly": true, "rebrand.ly": true, "cutt.ly": true, "shorturl.at": true,
 	"tiny.cc": true, "lnkd.in": true, "fb.me": true, "youtu.be": true,
+	"maps.app.goo.gl": true, "l.facebook.com": true, "lm.facebook.com": true,
+	"l.instagram.com": true,
+}
+
+// notTraderPages are the first path segments of pages on a shared site
+// that belong to no one trader: groups, events, searches, redirects.
+var notTraderPages = map[string]bool{
+	"groups": true, "events": true, "marketplace": true, "hashtag": true, "search": true,
+	"share": true, "sharer.php": true, "l.php": true, "watch": true, "explore": true,
+	"latest": true, "dialog": true, "login": true, "login.php": true, "help": true,
 }
 
 // genericSegments are path segments that many traders' pages share on a
@@ -239,7 +250,7 @@ var genericSegments = map[string]bool{
 // short link, identify no trader and give "".
 func WebsiteKey(s string) string {
 	host := WebsiteHost(s)
-	if host == "" || shortLinks[host] {
+	if host == "" || shortLinks[host] || strings.HasSuffix(host, ".goo.gl") {
 		return ""
 	}
 	site := host
@@ -268,6 +279,9 @@ func WebsiteKey(s string) string {
 			segs = append(segs, seg)
 			own = own || !genericSegments[seg]
 		}
+	}
+	if len(segs) > 0 && notTraderPages[segs[0]] {
+		return ""
 	}
 	if len(segs) > 0 && segs[len(segs)-1] == "profile.php" {
 		if v, err := url.ParseQuery(query); err == nil && v.Get("id") != "" {

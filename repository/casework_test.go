@@ -381,7 +381,7 @@ func TestAssignmentAndActions(t *testing.T) {
 			t.Error("closed request not reopened by an update")
 		}
 		if n := count(t, s, `SELECT count(*) FROM audit_event WHERE service_request_id = $1
-            AND action = 'reopen' AND actor LIKE 'import:%'`, r.ID); n != 1 {
+            AND action = 'reopen' AND actor = 'import:' || import_file_id`, r.ID); n != 1 {
 			t.Errorf("reopen events by the import: got %d, want 1", n)
 		}
 	})
@@ -569,9 +569,10 @@ func TestDecisionsAudited(t *testing.T) {
         AND entity_id = $1 AND actor = 'user:officer1' AND detail->>'to' = 'rejected'`, pm.ID); n != 1 {
 		t.Errorf("match decision events: got %d, want 1", n)
 	}
-	// A second decision, by someone else, is stamped as theirs.
-	if _, err := s.DB().ExecContext(ctx,
-		`UPDATE possible_match SET status = 'confirmed' WHERE id = $1`, pm.ID); err != nil {
+	// A second decision, by someone else, is stamped as theirs, whatever
+	// the UPDATE says.
+	if _, err := s.DB().ExecContext(ctx, `UPDATE possible_match SET status = 'confirmed',
+        decided_by = 'user:carol', decided_at = '2001-01-01' WHERE id = $1`, pm.ID); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, `SELECT count(*) FROM possible_match WHERE id = $1
@@ -608,6 +609,15 @@ func TestDecisionsAudited(t *testing.T) {
         AND service_request_id = $1 AND actor LIKE 'db:%'`, rd.ID); n != 1 {
 		t.Errorf("duplicate decision events: got %d, want 1", n)
 	}
+	// Both rows of the pair in one UPDATE, as a tool choosing by request would.
+	if _, err := s.DB().ExecContext(ctx, `UPDATE possible_duplicate SET status = 'rejected'
+        WHERE $1 IN (service_request_id, other_request_id)`, rd.ID); err != nil {
+		t.Fatalf("deciding both rows at once: %v", err)
+	}
+	if n := count(t, s, `SELECT count(*) FROM possible_duplicate
+        WHERE $1 IN (service_request_id, other_request_id) AND status = 'rejected'`, rd.ID); n != 2 {
+		t.Errorf("rows rejected: got %d, want 2", n)
+	}
 
 	// An open request has no closing date, and closing stamps the time.
 	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request
@@ -621,6 +631,10 @@ func TestDecisionsAudited(t *testing.T) {
 	if n := count(t, s, `SELECT count(*) FROM service_request WHERE id = $1
         AND closed_at > now() - interval '1 minute'`, rd.ID); n != 1 {
 		t.Error("closing did not stamp the time")
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request
+        SET closed_at = NULL WHERE id = $1`, rd.ID); err == nil {
+		t.Error("closed_at removed from a closed request")
 	}
 	// Back-dating a closed request would bring its retention forward.
 	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -381,10 +382,13 @@ WHERE id = :id`
 // status trigger audits the reopening, as done by this import.
 const reopenRequestSQL = `
 UPDATE service_request SET status = 'open'
-WHERE id = $1 AND set_config('cacsd.actor', $2, true) IS NOT NULL`
+WHERE id = $1 AND set_config('cacsd.actor', $2, true) IS NOT NULL
+  AND set_config('cacsd.import_file_id', $3, true) IS NOT NULL`
 
 func (im *Import) reopen(ctx context.Context, id int64) error {
-	if _, err := im.tx.ExecContext(ctx, reopenRequestSQL, id, importActor(im.fileID)); err != nil {
+	_, err := im.tx.ExecContext(ctx, reopenRequestSQL, id, importActor(im.fileID),
+		strconv.FormatInt(im.fileID, 10))
+	if err != nil {
 		return fmt.Errorf("reopen request: %w", err)
 	}
 	return nil

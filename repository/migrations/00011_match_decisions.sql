@@ -53,7 +53,8 @@ $$;
 -- +goose StatementEnd
 
 -- Closing stamps now() unless the same UPDATE gives closed_at; an open
--- request has none.
+-- request has none, and a closed one always has one. An import that
+-- reopens a request names itself in cacsd.actor and cacsd.import_file_id.
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION service_request_status_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -65,18 +66,21 @@ BEGIN
     ELSE
         NEW.closed_at := NULL;
     END IF;
-    INSERT INTO audit_event (action, entity, entity_id, service_request_id, actor, detail)
+    INSERT INTO audit_event (action, entity, entity_id, service_request_id,
+        import_file_id, actor, detail)
     VALUES (CASE NEW.status WHEN 'closed' THEN 'close' ELSE 'reopen' END,
-            'service_request', NEW.id, NEW.id, cacsd_actor(),
-            jsonb_build_object('closed_at', NEW.closed_at));
+            'service_request', NEW.id, NEW.id,
+            nullif(current_setting('cacsd.import_file_id', true), '')::bigint,
+            cacsd_actor(), jsonb_build_object('closed_at', NEW.closed_at));
     RETURN NEW;
 END
 $$;
 -- +goose StatementEnd
 
 UPDATE service_request SET closed_at = NULL WHERE status = 'open' AND closed_at IS NOT NULL;
+UPDATE service_request SET closed_at = updated_at WHERE status = 'closed' AND closed_at IS NULL;
 ALTER TABLE service_request ADD CONSTRAINT service_request_closed_at_check
-    CHECK (status = 'closed' OR closed_at IS NULL);
+    CHECK ((status = 'closed') = (closed_at IS NOT NULL));
 
 -- +goose StatementBegin
 CREATE FUNCTION possible_match_decision() RETURNS trigger
@@ -86,16 +90,13 @@ BEGIN
         RAISE EXCEPTION 'possible_match %: decided_by and decided_at change only with status', OLD.id
             USING ERRCODE = 'check_violation';
     END IF;
+    -- The stamp is always who decided and when, whatever the UPDATE says.
     IF NEW.status = 'open' THEN
         NEW.decided_by := NULL;
         NEW.decided_at := NULL;
     ELSE
-        IF NEW.decided_by IS NOT DISTINCT FROM OLD.decided_by THEN
-            NEW.decided_by := cacsd_actor();
-        END IF;
-        IF NEW.decided_at IS NOT DISTINCT FROM OLD.decided_at THEN
-            NEW.decided_at := now();
-        END IF;
+        NEW.decided_by := cacsd_actor();
+        NEW.decided_at := now();
     END IF;
     INSERT INTO audit_event (action, entity, entity_id, service_request_id, actor, detail)
     VALUES ('match_decision', 'possible_match', NEW.id, NEW.service_request_id,
@@ -116,7 +117,8 @@ CREATE TRIGGER possible_match_decision
     EXECUTE FUNCTION possible_match_decision();
 
 -- A duplicate pair is two rows, one each way; a decision on either is made
--- on both and audited once.
+-- on both (by an AFTER trigger, so that one UPDATE of both rows works too)
+-- and audited once per row the UPDATE named.
 -- +goose StatementBegin
 CREATE FUNCTION possible_duplicate_decision() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -126,23 +128,15 @@ BEGIN
             OLD.service_request_id, OLD.other_request_id
             USING ERRCODE = 'check_violation';
     END IF;
+    -- The stamp is always who decided and when, whatever the UPDATE says.
     IF NEW.status = 'open' THEN
         NEW.decided_by := NULL;
         NEW.decided_at := NULL;
     ELSE
-        IF NEW.decided_by IS NOT DISTINCT FROM OLD.decided_by THEN
-            NEW.decided_by := cacsd_actor();
-        END IF;
-        IF NEW.decided_at IS NOT DISTINCT FROM OLD.decided_at THEN
-            NEW.decided_at := now();
-        END IF;
+        NEW.decided_by := cacsd_actor();
+        NEW.decided_at := now();
     END IF;
     IF pg_trigger_depth() = 1 THEN
-        UPDATE possible_duplicate
-        SET status = NEW.status, decided_by = NEW.decided_by, decided_at = NEW.decided_at
-        WHERE service_request_id = NEW.other_request_id
-          AND other_request_id = NEW.service_request_id
-          AND status IS DISTINCT FROM NEW.status;
         INSERT INTO audit_event (action, entity, entity_id, service_request_id, actor, detail)
         VALUES ('duplicate_decision', 'possible_duplicate', NEW.other_request_id,
                 NEW.service_request_id, cacsd_actor(),
@@ -160,6 +154,26 @@ CREATE TRIGGER possible_duplicate_decision
                        OR OLD.decided_by IS DISTINCT FROM NEW.decided_by
                        OR OLD.decided_at IS DISTINCT FROM NEW.decided_at)
     EXECUTE FUNCTION possible_duplicate_decision();
+
+-- +goose StatementBegin
+CREATE FUNCTION possible_duplicate_pair() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_trigger_depth() = 1 THEN
+        UPDATE possible_duplicate SET status = NEW.status
+        WHERE service_request_id = NEW.other_request_id
+          AND other_request_id = NEW.service_request_id
+          AND status IS DISTINCT FROM NEW.status;
+    END IF;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER possible_duplicate_pair
+    AFTER UPDATE OF status ON possible_duplicate
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+    EXECUTE FUNCTION possible_duplicate_pair();
 
 -- Retention counts from closed_at, so moving it is audited too.
 -- +goose StatementBegin
@@ -183,6 +197,8 @@ CREATE TRIGGER service_request_closed_at_change
 
 DROP TRIGGER service_request_closed_at_change ON service_request;
 DROP FUNCTION service_request_closed_at_change();
+DROP TRIGGER possible_duplicate_pair ON possible_duplicate;
+DROP FUNCTION possible_duplicate_pair();
 DROP TRIGGER possible_duplicate_decision ON possible_duplicate;
 DROP FUNCTION possible_duplicate_decision();
 DROP TRIGGER possible_match_decision ON possible_match;

@@ -285,21 +285,40 @@ func quoteName(s string) string {
 }
 
 // looksPersonal reports whether s may be personal data: whether it lacks
-// the shape of a date or time, an amount, a code or a case reference. The
-// shapes are narrow on purpose: a word in mixed case may be a name, and a
-// run of ten digits a telephone number, whatever field it was found in.
+// the shape of a date or time, an amount or a code. The shapes are narrow
+// on purpose: a word in mixed case may be a name, a run of ten digits a
+// telephone number, and letters after digits a postcode, whatever field
+// it was found in. Even a case reference is withheld: one that is not
+// shaped like one may be anything, and a problem names its case apart.
 func looksPersonal(s string) bool {
 	switch {
 	case strings.ContainsRune(s, '@'):
 		return true
-	case referencePattern.MatchString(s) && strings.IndexFunc(s, unicode.IsLetter) >= 0 &&
-		strings.IndexFunc(s, unicode.IsDigit) >= 0:
-		return false // a case reference or code, long digits and all
-	case countDigits(s) > maxShownDigits && !dateShape.MatchString(s):
+	case dateShape.MatchString(s):
+		return false
+	case countDigits(s) > maxShownDigits:
 		return true
 	}
-	return !dateShape.MatchString(s) && !amountShape.MatchString(s) &&
-		!(codeShape.MatchString(s) && maxLetterRun(s) <= maxCodeLetters)
+	return !amountShape.MatchString(s) && !codeLike(s)
+}
+
+// codeLike reports whether s has the shape of a CACS code: capitals and
+// digits, at most three letters in a row, and no letter after a digit
+// (NEW1 and TC-CR, not ME44ZZ).
+func codeLike(s string) bool {
+	if !codeShape.MatchString(s) || maxLetterRun(s) > maxCodeLetters {
+		return false
+	}
+	digit := false
+	for _, r := range s {
+		switch {
+		case unicode.IsDigit(r):
+			digit = true
+		case unicode.IsLetter(r) && digit:
+			return false
+		}
+	}
+	return true
 }
 
 // maxCodeLetters is the longest run of letters a shown code may have:
@@ -326,7 +345,7 @@ const maxShownDigits = 9
 
 // The shapes a problem message may quote.
 var (
-	dateShape = regexp.MustCompile(`^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}` +
+	dateShape = regexp.MustCompile(`^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})` +
 		`([ T]\d{1,2}[:.]\d{2}([:.]\d{2}(\.\d+)?)? ?(Z|[+-]\d{2}:?\d{2})?)?$`)
 	amountShape = regexp.MustCompile(`^[-+]?£? ?[0-9,]*\.?[0-9]+$`)
 	codeShape   = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_./+-]{0,19}$`)

@@ -113,6 +113,13 @@ func TestQuoteWithholdsPersonalShapes(t *testing.T) {
 		{"GBP", false},
 		{"NEW1", false},
 		{"29/11/2026 14:02:00", false},
+		{"SMITH-07700900123", true},
+		{"JOHN-SMITH-12-OAK-RD", true},
+		{"ME44ZZ", true},
+		{"7700-90-0123", true},
+		{"CACS2611290001", true},
+		{"H77", false},
+		{"2026-11-29", false},
 	} {
 		got := strings.Contains(quote(tc.in), "withheld")
 		if got != tc.withheld {

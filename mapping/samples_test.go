@@ -214,7 +214,7 @@ var badSamples = map[string][]problemWant{
 		{"CACS2611290002", "ReceivedAt", `"31/02/2026 10:00"`},
 		{"CACS2611290002", "Purchase/Date", "not a date"},
 	},
-	"duplicate-reference-conflict.xml": {{"CACS2611290003", "CaseReference", "CACS2611290003"}},
+	"duplicate-reference-conflict.xml": {{"CACS2611290003", "CaseReference", "appears again"}},
 	"complaint-without-trader.xml":     {{"CACS2611290002", "Trader", "TC-CB"}},
 }
 

@@ -103,10 +103,12 @@ func printStatus(w io.Writer, st daemon.Status) error {
 }
 
 // shownName keeps a file name (or a reason quoting one) to one line of the
-// table: one with control characters, such as a newline, or bytes that
-// are not UTF-8 is shown quoted, Go style.
+// table and honest: one with control characters (a newline), format
+// characters (a right-to-left override) or bytes that are not UTF-8 is
+// shown quoted, Go style.
 func shownName(s string) string {
-	if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) {
+	hidden := func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, hidden) {
 		return strconv.Quote(s)
 	}
 	return s

@@ -8,6 +8,7 @@ func TestShownNameKeepsOneLine(t *testing.T) {
 		{"café export.xml", "café export.xml"},
 		{"two\nlines.xml", `"two\nlines.xml"`},
 		{"caf\xe9.xml", `"caf\xe9.xml"`},
+		{"invoice\u202egpj.xml", `"invoice\u202egpj.xml"`},
 	} {
 		if got := shownName(tc.in); got != tc.want {
 			t.Errorf("shownName(%q) = %s, want %s", tc.in, got, tc.want)

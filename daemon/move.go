@@ -173,9 +173,8 @@ func (m moveSpec) removeSource() error {
 	return nil
 }
 
-// exists reports whether path names anything, a link included.
-// exists reports whether path names anything, and any error other than
-// its not existing.
+// exists reports whether path names anything, a link included, and any
+// error other than its not existing.
 func exists(path string) (bool, error) {
 	_, err := os.Lstat(path)
 	switch {

@@ -80,7 +80,7 @@ func (r *caseReader) trader() (*Trader, error) {
 }
 
 // companyNumber reads a company number and whether it has the shape of
-// one. One that has not ("N/A", "12345") is kept as written, like a
+// one. One that has not ("N/A", "AB-1") is kept as written, like a
 // postcode that is not one: it never fails the case.
 func (r *caseReader) companyNumber(field string) (string, bool, error) {
 	s, _, err := r.value(field, maxShortText)

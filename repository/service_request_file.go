@@ -9,11 +9,10 @@ import (
 
 // The last step of a case is one statement, to keep a case to as few round
 // trips as possible: link the file, create the first actions for the
-// request's assigned officer, if any (only those
-// whose template the request never had, so that an update neither doubles
-// an open action nor brings back one an officer has done; the partial
-// unique index guards the open ones), and write the audit events, the
-// actions' among them.
+// request's assigned officer, if any (only those whose template the
+// request never had, so that an update neither doubles an open action nor
+// brings back one an officer has done; the partial unique index guards
+// the open ones), and write the audit events, the actions' among them.
 const finishCaseSQL = `
 WITH link AS (
     INSERT INTO service_request_file (service_request_id, import_file_id, action)

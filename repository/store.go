@@ -33,8 +33,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	// A statement with parameters then takes one round trip rather than
-	// two (parse, then bind and execute), which halves the time an import
-	// waits on the network. Every []byte the package sends is bytea data.
+	// two (parse, then bind and execute). Every []byte the package sends
+	// is bytea data, which this mode sends as binary.
 	cfg.BinaryParameters = true
 	conn, err := pq.NewConnectorConfig(cfg)
 	if err != nil {

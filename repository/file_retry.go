@@ -32,7 +32,7 @@ func (s *Store) RecordRetry(ctx context.Context, r Retry, move func() error) err
 	if len(r.Report) > 0 {
 		report = string(r.Report)
 	}
-	_, err = tx.ExecContext(ctx, insertRetrySQL, strings.ToValidUTF8(r.File, "\uFFFD"),
+	_, err = tx.ExecContext(ctx, insertRetrySQL, storableName(r.File),
 		nullString(strings.ToLower(r.SHA256)), r.Reason, report)
 	if err != nil {
 		return fmt.Errorf("record retry: %w", err)

@@ -22,12 +22,18 @@ type FileInfo struct {
 }
 
 // storable is f as the database keeps it: the hash in lower case, and the
-// name with any bytes that are not UTF-8 (a name from a Latin-1 client)
-// written as U+FFFD, which PostgreSQL would otherwise refuse.
+// name as storableName gives it.
 func (f FileInfo) storable() FileInfo {
 	f.SHA256 = strings.ToLower(f.SHA256)
-	f.Name = strings.ToValidUTF8(f.Name, "\uFFFD")
+	f.Name = storableName(f.Name)
 	return f
+}
+
+// storableName is a file name with any bytes that are not UTF-8 (a name
+// from a Latin-1 client) written as U+FFFD, which PostgreSQL would
+// otherwise refuse.
+func storableName(name string) string {
+	return strings.ToValidUTF8(name, "\uFFFD")
 }
 
 // ErrAlreadyImported is returned by Begin when a file with the same hash

@@ -208,13 +208,13 @@ var sharedHosts = map[string]bool{
 	"m.me": true, "which.co.uk": true, "gov.uk": true,
 }
 
-// shortLinks hide the site they lead to, so they identify no trader.
+// shortLinks hide the site they lead to, so they identify no trader;
+// their subdomains (maps.app.goo.gl) too.
 var shortLinks = map[string]bool{
 	"bit.ly": true, "tinyurl.com": true, "t.co": true, "goo.gl": true, "ow.ly": true,
 	"is.gd": true, "buff.ly": true, "rebrand.ly": true, "cutt.ly": true, "shorturl.at": true,
 	"tiny.cc": true, "lnkd.in": true, "fb.me": true, "youtu.be": true,
-	"maps.app.goo.gl": true, "l.facebook.com": true, "lm.facebook.com": true,
-	"l.instagram.com": true,
+	"l.facebook.com": true, "lm.facebook.com": true, "l.instagram.com": true,
 }
 
 // notTraderPages are the first path segments of pages on a shared site
@@ -250,16 +250,12 @@ var genericSegments = map[string]bool{
 // short link, identify no trader and give "".
 func WebsiteKey(s string) string {
 	host := WebsiteHost(s)
-	if host == "" || shortLinks[host] || strings.HasSuffix(host, ".goo.gl") {
+	if host == "" || siteIn(host, shortLinks) != "" {
 		return ""
 	}
-	site := host
-	for !sharedHosts[site] {
-		_, parent, ok := strings.Cut(site, ".")
-		if !ok {
-			return host
-		}
-		site = parent
+	site := siteIn(host, sharedHosts)
+	if site == "" {
+		return host
 	}
 
 	page := strings.ToLower(strings.TrimSpace(s))
@@ -294,6 +290,19 @@ func WebsiteKey(s string) string {
 		return ""
 	}
 	return key
+}
+
+// siteIn returns the domain of host, host itself or a parent of it, that
+// sites lists, or "".
+func siteIn(host string, sites map[string]bool) string {
+	for !sites[host] {
+		_, parent, ok := strings.Cut(host, ".")
+		if !ok {
+			return ""
+		}
+		host = parent
+	}
+	return host
 }
 
 // NormalizePhone keeps the digits of a telephone number and writes a UK

@@ -72,18 +72,24 @@ func (b authorityBook) place(custodian string, c *mapping.Case) (code, by string
 	if custodian != CustodianAuto {
 		return b.resolve(custodian), authorityGiven, nil
 	}
-	shared := false
-	if p := c.Consumer; p != nil && p.Address != nil {
-		code, many := b.byPostcode(p.Address.Postcode)
-		if code != "" {
-			return code, authorityConsumer, nil
-		}
-		shared = shared || many
+	var consumer, trader *mapping.Address
+	if c.Consumer != nil {
+		consumer = c.Consumer.Address
 	}
-	if t := c.Trader; t != nil && t.Address != nil {
-		code, many := b.byPostcode(t.Address.Postcode)
+	if c.Trader != nil {
+		trader = c.Trader.Address
+	}
+	shared := false
+	for _, side := range []struct {
+		a  *mapping.Address
+		by string
+	}{{consumer, authorityConsumer}, {trader, authorityTrader}} {
+		if side.a == nil {
+			continue
+		}
+		code, many := b.byPostcode(side.a.Postcode)
 		if code != "" {
-			return code, authorityTrader, nil
+			return code, side.by, nil
 		}
 		shared = shared || many
 	}

@@ -82,15 +82,17 @@ UPDATE service_request SET closed_at = updated_at WHERE status = 'closed' AND cl
 ALTER TABLE service_request ADD CONSTRAINT service_request_closed_at_check
     CHECK ((status = 'closed') = (closed_at IS NOT NULL));
 
+-- An officer's decision, on a possible match or a possible duplicate, is
+-- stamped with who made it and when, whatever the UPDATE says, and the
+-- stamp changes no other way. One function serves both tables.
 -- +goose StatementBegin
-CREATE FUNCTION possible_match_decision() RETURNS trigger
+CREATE FUNCTION decision_stamp() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.status = NEW.status THEN
-        RAISE EXCEPTION 'possible_match %: decided_by and decided_at change only with status', OLD.id
+        RAISE EXCEPTION '%: decided_by and decided_at change only with status', TG_TABLE_NAME
             USING ERRCODE = 'check_violation';
     END IF;
-    -- The stamp is always who decided and when, whatever the UPDATE says.
     IF NEW.status = 'open' THEN
         NEW.decided_by := NULL;
         NEW.decided_at := NULL;
@@ -98,68 +100,57 @@ BEGIN
         NEW.decided_by := cacsd_actor();
         NEW.decided_at := now();
     END IF;
+    RETURN NEW;
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER possible_match_stamp
+    BEFORE UPDATE OF status, decided_by, decided_at ON possible_match
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+                       OR OLD.decided_by IS DISTINCT FROM NEW.decided_by
+                       OR OLD.decided_at IS DISTINCT FROM NEW.decided_at)
+    EXECUTE FUNCTION decision_stamp();
+CREATE TRIGGER possible_duplicate_stamp
+    BEFORE UPDATE OF status, decided_by, decided_at ON possible_duplicate
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
+                       OR OLD.decided_by IS DISTINCT FROM NEW.decided_by
+                       OR OLD.decided_at IS DISTINCT FROM NEW.decided_at)
+    EXECUTE FUNCTION decision_stamp();
+
+-- +goose StatementBegin
+CREATE FUNCTION possible_match_decision() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
     INSERT INTO audit_event (action, entity, entity_id, service_request_id, actor, detail)
     VALUES ('match_decision', 'possible_match', NEW.id, NEW.service_request_id,
             cacsd_actor(),
             jsonb_build_object('kind', NEW.kind, 'contact_id', NEW.contact_id,
                                'candidate_contact_id', NEW.candidate_contact_id,
                                'rule', NEW.rule, 'from', OLD.status, 'to', NEW.status));
-    RETURN NEW;
+    RETURN NULL;
 END
 $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER possible_match_decision
-    BEFORE UPDATE OF status, decided_by, decided_at ON possible_match
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
-                       OR OLD.decided_by IS DISTINCT FROM NEW.decided_by
-                       OR OLD.decided_at IS DISTINCT FROM NEW.decided_at)
+    AFTER UPDATE OF status ON possible_match
+    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION possible_match_decision();
 
 -- A duplicate pair is two rows, one each way; a decision on either is made
--- on both (by an AFTER trigger, so that one UPDATE of both rows works too)
+-- on both (after the UPDATE, so that one UPDATE of both rows works too)
 -- and audited once per row the UPDATE named.
 -- +goose StatementBegin
 CREATE FUNCTION possible_duplicate_decision() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF OLD.status = NEW.status THEN
-        RAISE EXCEPTION 'possible_duplicate %/%: decided_by and decided_at change only with status',
-            OLD.service_request_id, OLD.other_request_id
-            USING ERRCODE = 'check_violation';
-    END IF;
-    -- The stamp is always who decided and when, whatever the UPDATE says.
-    IF NEW.status = 'open' THEN
-        NEW.decided_by := NULL;
-        NEW.decided_at := NULL;
-    ELSE
-        NEW.decided_by := cacsd_actor();
-        NEW.decided_at := now();
-    END IF;
     IF pg_trigger_depth() = 1 THEN
         INSERT INTO audit_event (action, entity, entity_id, service_request_id, actor, detail)
         VALUES ('duplicate_decision', 'possible_duplicate', NEW.other_request_id,
                 NEW.service_request_id, cacsd_actor(),
                 jsonb_build_object('other_request_id', NEW.other_request_id,
                                    'from', OLD.status, 'to', NEW.status));
-    END IF;
-    RETURN NEW;
-END
-$$;
--- +goose StatementEnd
-
-CREATE TRIGGER possible_duplicate_decision
-    BEFORE UPDATE OF status, decided_by, decided_at ON possible_duplicate
-    FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status
-                       OR OLD.decided_by IS DISTINCT FROM NEW.decided_by
-                       OR OLD.decided_at IS DISTINCT FROM NEW.decided_at)
-    EXECUTE FUNCTION possible_duplicate_decision();
-
--- +goose StatementBegin
-CREATE FUNCTION possible_duplicate_pair() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    IF pg_trigger_depth() = 1 THEN
         UPDATE possible_duplicate SET status = NEW.status
         WHERE service_request_id = NEW.other_request_id
           AND other_request_id = NEW.service_request_id
@@ -170,10 +161,10 @@ END
 $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER possible_duplicate_pair
+CREATE TRIGGER possible_duplicate_decision
     AFTER UPDATE OF status ON possible_duplicate
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
-    EXECUTE FUNCTION possible_duplicate_pair();
+    EXECUTE FUNCTION possible_duplicate_decision();
 
 -- Retention counts from closed_at, so moving it is audited too.
 -- +goose StatementBegin
@@ -197,12 +188,13 @@ CREATE TRIGGER service_request_closed_at_change
 
 DROP TRIGGER service_request_closed_at_change ON service_request;
 DROP FUNCTION service_request_closed_at_change();
-DROP TRIGGER possible_duplicate_pair ON possible_duplicate;
-DROP FUNCTION possible_duplicate_pair();
 DROP TRIGGER possible_duplicate_decision ON possible_duplicate;
 DROP FUNCTION possible_duplicate_decision();
 DROP TRIGGER possible_match_decision ON possible_match;
 DROP FUNCTION possible_match_decision();
+DROP TRIGGER possible_duplicate_stamp ON possible_duplicate;
+DROP TRIGGER possible_match_stamp ON possible_match;
+DROP FUNCTION decision_stamp();
 ALTER TABLE service_request DROP CONSTRAINT service_request_closed_at_check;
 -- +goose StatementBegin
 CREATE OR REPLACE FUNCTION service_request_status_change() RETURNS trigger

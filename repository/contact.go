@@ -8,7 +8,6 @@ import (
 	"slices"
 	"unicode/utf8"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"cacsd/mapping"
@@ -333,7 +332,7 @@ RETURNING id`
 
 func (im *Import) insertContact(ctx context.Context, ct *contact) (int64, error) {
 	var id int64
-	if err := namedGet(ctx, im.tx, &id, insertContactSQL, ct); err != nil {
+	if err := im.tx.namedGet(ctx, &id, insertContactSQL, ct); err != nil {
 		return 0, fmt.Errorf("insert %s contact: %w", ct.Kind, err)
 	}
 	return id, nil
@@ -358,13 +357,4 @@ func (im *Import) updateContact(ctx context.Context, ct *contact) error {
 		return fmt.Errorf("update %s contact: %w", ct.Kind, err)
 	}
 	return nil
-}
-
-// namedGet runs a named query that returns one row into dest.
-func namedGet(ctx context.Context, tx *sqlx.Tx, dest any, query string, arg any) error {
-	q, args, err := tx.BindNamed(query, arg)
-	if err != nil {
-		return err
-	}
-	return tx.GetContext(ctx, dest, q, args...)
 }

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"cacsd/mapping"
 )
 
@@ -46,7 +44,7 @@ var errFinished = errors.New("import already committed or rolled back")
 // Import is the transaction that imports one file. It is not safe for
 // concurrent use. Every Import ends with Commit or Rollback.
 type Import struct {
-	tx     *sqlx.Tx
+	tx     *preparedTx
 	file   FileInfo
 	fileID int64 // the import_file row this import fills in
 	codes  codeBook
@@ -91,7 +89,7 @@ func (s *Store) Begin(ctx context.Context, f FileInfo) (*Import, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
-	im := &Import{tx: tx, file: f, now: s.now(), placed: map[string]bool{}}
+	im := &Import{tx: newPreparedTx(tx, s.stmts), file: f, now: s.now(), placed: map[string]bool{}}
 	if err := im.start(ctx, key); err != nil {
 		tx.Rollback()
 		return nil, err
@@ -105,10 +103,10 @@ VALUES ($1, $2, $3, 'imported')
 RETURNING id`
 
 func (im *Import) start(ctx context.Context, key int64) error {
-	if err := limitIdle(ctx, im.tx); err != nil {
+	if err := limitIdle(ctx, im.tx.Tx); err != nil {
 		return fmt.Errorf("begin import: %w", err)
 	}
-	if err := xactLock(ctx, im.tx, key); err != nil {
+	if err := xactLock(ctx, im.tx.Tx, key); err != nil {
 		return fmt.Errorf("begin import: %w", err)
 	}
 

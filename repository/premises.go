@@ -140,7 +140,7 @@ func (im *Import) insertPremises(ctx context.Context, p *premises) (*int64, erro
 		p.AddressLines = pq.StringArray{}
 	}
 	var id int64
-	if err := namedGet(ctx, im.tx, &id, insertPremisesSQL, p); err != nil {
+	if err := im.tx.namedGet(ctx, &id, insertPremisesSQL, p); err != nil {
 		return nil, fmt.Errorf("insert premises: %w", err)
 	}
 	return &id, nil

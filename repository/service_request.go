@@ -103,7 +103,7 @@ func (im *Import) Merge(ctx context.Context, exp *mapping.Export, custodian stri
 		return "", errors.New("merge case: no case reference")
 	}
 	if !im.merging {
-		if err := xactLock(ctx, im.tx, mergeLockID); err != nil {
+		if err := xactLock(ctx, im.tx.Tx, mergeLockID); err != nil {
 			return "", fmt.Errorf("merge case %s: %w", c.Reference, err)
 		}
 		im.merging = true
@@ -340,7 +340,7 @@ VALUES (
 RETURNING id`
 
 func (im *Import) insertRequest(ctx context.Context, r *request) error {
-	if err := namedGet(ctx, im.tx, &r.ID, insertRequestSQL, r); err != nil {
+	if err := im.tx.namedGet(ctx, &r.ID, insertRequestSQL, r); err != nil {
 		return fmt.Errorf("insert request: %w", err)
 	}
 	return nil

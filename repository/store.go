@@ -21,8 +21,9 @@ import (
 // Store is a pool of connections to the cacsd database. It is safe for
 // concurrent use.
 type Store struct {
-	db  *sqlx.DB
-	now func() time.Time // the clock; tests replace it
+	db    *sqlx.DB
+	stmts *statements      // the import's statements, prepared on the pool
+	now   func() time.Time // the clock; tests replace it
 }
 
 // Open connects to the database at dsn (a lib/pq URL or key=value string)
@@ -46,11 +47,12 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
-	return &Store{db: db, now: time.Now}, nil
+	return &Store{db: db, stmts: newStatements(db), now: time.Now}, nil
 }
 
 // Close closes the pool. Imports still open fail.
 func (s *Store) Close() error {
+	s.stmts.close()
 	return s.db.Close()
 }
 

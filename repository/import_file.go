@@ -57,7 +57,8 @@ type Import struct {
 	templates   []actionTemplate
 	placed      map[string]bool // the authorities the cases were placed in
 
-	merging  bool // whether the merge lock is held
+	merging  bool        // whether the merge lock is held
+	pending  pendingRows // merged cases' rows not yet written
 	sum      Summary
 	finished bool
 }
@@ -174,6 +175,9 @@ func (im *Import) Commit(ctx context.Context, exp *mapping.Export,
 		if !exp.Generated.IsZero() {
 			generated = exp.Generated
 		}
+	}
+	if err := im.flush(ctx); err != nil {
+		return Summary{}, err
 	}
 	custodian = im.fileCustodian(custodian)
 	sum := im.sum

@@ -8,7 +8,7 @@ import (
 )
 
 // writeDetails writes a request's complaint codes, agencies and notes,
-// replacing any it had.
+// replacing any it had. The new ones wait for the next flush.
 func (im *Import) writeDetails(ctx context.Context, id int64, c *mapping.Case,
 	replace bool) error {
 	if replace {
@@ -16,15 +16,8 @@ func (im *Import) writeDetails(ctx context.Context, id int64, c *mapping.Case,
 			return err
 		}
 	}
-	if c.Complaint != nil {
-		if err := im.insertCodes(ctx, id, c.Complaint.Codes); err != nil {
-			return err
-		}
-	}
-	if err := im.insertAgencies(ctx, id, c.Agencies); err != nil {
-		return err
-	}
-	return im.insertNotes(ctx, id, c.Notes)
+	im.insertDetails(id, c)
+	return nil
 }
 
 const deleteDetailsSQL = `

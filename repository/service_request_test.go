@@ -3,8 +3,10 @@ package repository
 import (
 	"context"
 	"maps"
+	"strings"
 	"testing"
 
+	"github.com/lib/pq"
 	"github.com/shopspring/decimal"
 
 	"cacsd/mapping"
@@ -226,5 +228,95 @@ func TestAnonymousCase(t *testing.T) {
 	}
 	if r.PurchaseAmount.Valid || r.ProductCode != nil || r.ScamKnown != nil {
 		t.Errorf("request without purchase or complaint = %+v", r)
+	}
+}
+
+// A case and its update in one file: the update replaces what the first
+// wrote, keeps both versions, and doubles no action. The order in the file
+// does not change the outcome, and the file links to the request once.
+func TestUpdateInOneFile(t *testing.T) {
+	for _, order := range []string{"0 then 1", "1 then 0"} {
+		t.Run(order, func(t *testing.T) {
+			s := openStore(t)
+			first := fullCase(uniq())
+			up := fullCase(strings.TrimPrefix(first.Reference, "CACS"))
+			up.UpdateSequence = 1
+			up.Complaint.Codes = []mapping.Code{{Code: "MIS", Label: "Misleading claims"}}
+			up.Agencies = nil
+			up.Notes = []mapping.Note{{Text: "Second call."}, {Text: "Third call."}}
+			cases := []*mapping.Case{first, up}
+			if order == "1 then 0" {
+				cases = []*mapping.Case{up, first}
+			}
+			importNew(t, s, cases...)
+
+			r := requestRow(t, s, first.Reference)
+			if r.UpdateSequence != 1 {
+				t.Errorf("update_sequence = %d, want 1", r.UpdateSequence)
+			}
+			for query, want := range map[string]int{
+				`SELECT count(*) FROM case_version WHERE service_request_id = $1`:           2,
+				`SELECT count(*) FROM service_request_code WHERE service_request_id = $1`:   1,
+				`SELECT count(*) FROM service_request_agency WHERE service_request_id = $1`: 0,
+				`SELECT count(*) FROM service_request_note WHERE service_request_id = $1`:   2,
+				`SELECT count(*) FROM service_request_file WHERE service_request_id = $1`:   1,
+				`SELECT count(*) - count(DISTINCT action_template_id) FROM action
+                 WHERE service_request_id = $1`: 0,
+				`SELECT count(*) FROM action WHERE service_request_id = $1`: 3,
+			} {
+				if got := count(t, s, query, r.ID); got != want {
+					t.Errorf("%s: got %d, want %d", query, got, want)
+				}
+			}
+			if n := count(t, s, `SELECT count(*) FROM service_request_code
+                WHERE service_request_id = $1 AND code = 'MIS'`, r.ID); n != 1 {
+				t.Errorf("the update's code is missing")
+			}
+		})
+	}
+}
+
+// A file of more cases than wait to be written at once, with repeats
+// across the batches, writes every case's rows.
+func TestLargeFileRows(t *testing.T) {
+	s := openStore(t)
+	n := maxPendingCases*2 + 7
+	cases := make([]*mapping.Case, n)
+	for i := range cases {
+		cases[i] = fullCase(uniq())
+	}
+	up := *cases[3]
+	up.UpdateSequence = 2
+	late := *cases[n-1]
+	late.UpdateSequence = 5
+	all := append(cases, &up, &late, cases[n-1])
+	sum, _ := importNew(t, s, all...)
+	if want := (Summary{Cases: n + 3, Created: n, Updated: 2, Unchanged: 1}); sum != want {
+		t.Errorf("summary = %+v, want %+v", sum, want)
+	}
+	refs := make([]string, n)
+	for i, c := range cases {
+		refs[i] = c.Reference
+	}
+	for query, want := range map[string]int{
+		`SELECT count(*) FROM case_version v JOIN service_request r
+             ON r.id = v.service_request_id WHERE r.case_reference = ANY($1)`: n + 2,
+		`SELECT count(*) FROM service_request_code c JOIN service_request r
+             ON r.id = c.service_request_id WHERE r.case_reference = ANY($1)`: 2 * n,
+		`SELECT count(*) FROM service_request_note c JOIN service_request r
+             ON r.id = c.service_request_id WHERE r.case_reference = ANY($1)`: n,
+		`SELECT count(*) FROM service_request_agency c JOIN service_request r
+             ON r.id = c.service_request_id WHERE r.case_reference = ANY($1)`: n,
+		`SELECT count(*) FROM service_request_file c JOIN service_request r
+             ON r.id = c.service_request_id WHERE r.case_reference = ANY($1)`: n,
+		`SELECT count(*) FROM action c JOIN service_request r
+             ON r.id = c.service_request_id WHERE r.case_reference = ANY($1)`: 3 * n,
+		`SELECT count(*) FROM audit_event c JOIN service_request r
+             ON r.id = c.service_request_id
+             WHERE r.case_reference = ANY($1) AND c.action IN ('create', 'update', 'unchanged')`: n + 3,
+	} {
+		if got := count(t, s, query, pq.Array(refs)); got != want {
+			t.Errorf("%s: got %d, want %d", query, got, want)
+		}
 	}
 }

@@ -204,34 +204,56 @@ func TestPossibleMatches(t *testing.T) {
 		next:     func(k string) *mapping.Case { return business(k, "Beta "+k, "ME4 4ZZ", "") },
 		wantRule: "", wantMatch: "new",
 	}}
+	// Each pair is imported as two files, then as one file of two cases.
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			key := uniq()
-			a, b := tt.first(key), tt.next(key)
-			importNew(t, s, a)
-			importNew(t, s, b)
-			ra, rb := requestRow(t, s, a.Reference), requestRow(t, s, b.Reference)
-			idA, idB, rule := ra.ConsumerContactID, rb.ConsumerContactID, rb.ConsumerMatchRule
-			if a.Consumer == nil {
-				idA, idB, rule = ra.TraderContactID, rb.TraderContactID, rb.TraderMatchRule
+		for _, oneFile := range []bool{false, true} {
+			name := tt.name
+			if oneFile {
+				name += ", in one file"
 			}
-			if rule == nil || *rule != tt.wantMatch {
-				t.Errorf("match rule: got %v, want %s", rule, tt.wantMatch)
-			}
-			var got []string
-			err := s.DB().Select(&got, `SELECT rule FROM possible_match
+			t.Run(name, func(t *testing.T) {
+				key := uniq()
+				a, b := tt.first(key), tt.next(key)
+				if oneFile {
+					importNew(t, s, a, b)
+				} else {
+					importNew(t, s, a)
+					importNew(t, s, b)
+				}
+				ra, rb := requestRow(t, s, a.Reference), requestRow(t, s, b.Reference)
+				idA, idB, rule := ra.ConsumerContactID, rb.ConsumerContactID, rb.ConsumerMatchRule
+				if a.Consumer == nil {
+					idA, idB, rule = ra.TraderContactID, rb.TraderContactID, rb.TraderMatchRule
+				}
+				if rule == nil || *rule != tt.wantMatch {
+					t.Errorf("match rule: got %v, want %s", rule, tt.wantMatch)
+				}
+				var got []string
+				err := s.DB().Select(&got, `SELECT rule FROM possible_match
                 WHERE contact_id = $1 AND candidate_contact_id = $2`, *idB, *idA)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := []string{}
-			if tt.wantRule != "" {
-				want = []string{tt.wantRule}
-			}
-			if strings.Join(got, ",") != strings.Join(want, ",") {
-				t.Errorf("possible matches: got %q, want %q", got, want)
-			}
-		})
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := []string{}
+				if tt.wantRule != "" {
+					want = []string{tt.wantRule}
+				}
+				if strings.Join(got, ",") != strings.Join(want, ",") {
+					t.Errorf("possible matches: got %q, want %q", got, want)
+				}
+				// Recorded once, from the newer contact, and audited.
+				if n := count(t, s, `SELECT count(*) FROM possible_match
+                    WHERE contact_id = $1 AND candidate_contact_id = $2`, *idA, *idB); n != 0 {
+					t.Errorf("possible match recorded the other way too")
+				}
+				if n := count(t, s, `SELECT count(*) FROM audit_event e
+                    JOIN possible_match p ON e.entity = 'possible_match' AND e.entity_id = p.id
+                    WHERE p.contact_id = $1 AND e.service_request_id = $2
+                      AND e.detail->>'rule' = p.rule`, *idB, rb.ID); n != len(want) {
+					t.Errorf("possible match audit events: got %d, want %d", n, len(want))
+				}
+			})
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package repository
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -18,7 +19,7 @@ const maxPendingCases = 256
 
 // pendingRows are the rows of merged cases that nothing later in the
 // import reads back: the file link, first actions, audit events, versions,
-// complaint codes, agencies and notes. They are written together, in one
+// complaint codes, agencies, notes and the new contacts' possible matches. They are written together, in one
 // statement, by flush: every maxPendingCases cases, before Commit, and
 // before a case whose request already has rows waiting (the same reference
 // twice in one file), so that the second case sees what the first wrote.
@@ -58,6 +59,18 @@ type pendingRows struct {
 	notePosition []int64
 	noteAt       []string
 	noteBody     []string
+
+	// The contacts the cases created, with their match keys.
+	pmContact  []int64
+	pmKind     []string
+	pmRequest  []int64
+	pmSurname  []sql.NullString
+	pmPostcode []sql.NullString
+	pmPhone    []sql.NullString
+	pmEmail    []sql.NullString
+	pmInitial  []sql.NullString
+	pmName     []sql.NullString
+	pmCompany  []sql.NullString
 }
 
 // waiting reports whether request id has rows not yet written.
@@ -122,6 +135,21 @@ WITH link AS (
     SELECT u.id, u.position, NULLIF(u.at, '')::timestamptz, u.body
     FROM unnest($25::bigint[], $26::bigint[], $27::text[], $28::text[])
         AS u(id, position, at, body)
+), possible AS (
+    INSERT INTO possible_match (kind, contact_id, candidate_contact_id, rule,
+        service_request_id, import_file_id)
+    SELECT kind, contact_id, candidate_contact_id, rule, request_id, $1
+    FROM (` + possibleMatchSQL + `) f
+    ON CONFLICT (contact_id, candidate_contact_id) DO NOTHING
+    RETURNING id, kind, contact_id, candidate_contact_id, rule, service_request_id
+), possible_events AS (
+    INSERT INTO audit_event (action, entity, entity_id, service_request_id,
+        import_file_id, actor, detail)
+    SELECT 'possible_match', 'possible_match', id, service_request_id, $1, $2,
+        jsonb_build_object('kind', kind, 'contact_id', contact_id,
+            'candidate_contact_id', candidate_contact_id, 'rule', rule,
+            'decision', 'not merged; left for an officer')
+    FROM possible
 )
 INSERT INTO audit_event (action, entity, entity_id, service_request_id, import_file_id,
     actor, detail)
@@ -147,7 +175,11 @@ func (im *Import) flush(ctx context.Context) error {
 		pq.Array(p.agRequest), pq.Array(p.agPosition), pq.Array(p.agRole),
 		pq.Array(p.agName),
 		pq.Array(p.noteRequest), pq.Array(p.notePosition), pq.Array(p.noteAt),
-		pq.Array(p.noteBody))
+		pq.Array(p.noteBody),
+		pq.Array(p.pmContact), pq.Array(p.pmKind), pq.Array(p.pmRequest),
+		pq.Array(p.pmSurname), pq.Array(p.pmPostcode), pq.Array(p.pmPhone),
+		pq.Array(p.pmEmail), pq.Array(p.pmInitial), pq.Array(p.pmName),
+		pq.Array(p.pmCompany), maxPossibleMatches)
 	if err != nil {
 		return fmt.Errorf("write %d cases: %w", p.cases, err)
 	}

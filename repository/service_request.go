@@ -216,9 +216,7 @@ func (im *Import) merge(ctx context.Context, custodian string,
 		return "", err
 	}
 	for _, ct := range created {
-		if err := im.recordPossibleMatches(ctx, ct, r.ID, log); err != nil {
-			return "", err
-		}
+		im.pending.possibleMatch(ct, r.ID)
 	}
 	// A contact this case created has no other request, so no duplicate.
 	if len(created) == 0 {

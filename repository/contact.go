@@ -2,8 +2,6 @@ package repository
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 	"unicode/utf8"
@@ -196,8 +194,9 @@ func (ct *contact) fillFrom(in *contact) bool {
 
 // matchQuery finds the existing contact an incoming one matches: each
 // rule's first candidate, the strongest rule first. A rule whose keys the
-// incoming contact lacks compares with NULL and finds nothing. One query
-// rather than one per rule keeps a new contact to one round trip.
+// incoming contact lacks compares with NULL and finds nothing. query is
+// the WITH part, naming the candidates m (rank, rule, contact_id), with
+// parameters $1 to $5 from args; findOrCreateSQL completes it.
 type matchQuery struct {
 	query string
 	args  func(in *contact) []any
@@ -223,10 +222,7 @@ WITH m AS (
        AND (email_norm IS NULL OR $1::text IS NULL OR email_norm = $1)
        AND (forename_norm IS NULL OR $5::text IS NULL OR forename_norm = $5)
      ORDER BY id LIMIT 1)
-)
-SELECT m.rule, ` + contactColumns + `
-FROM m JOIN contact ON contact.id = m.contact_id
-ORDER BY m.rank LIMIT 1`,
+)`,
 	args: func(in *contact) []any {
 		return []any{in.EmailNorm, in.SurnameNorm, in.Initial, in.PostcodeNorm, in.ForenameNorm}
 	},
@@ -256,10 +252,7 @@ WITH m AS (
      WHERE kind = 'trader' AND website_host = $4
        AND (company_number_valid IS NOT TRUE OR $1::text IS NULL)
      ORDER BY id LIMIT 1)
-)
-SELECT m.rule, ` + contactColumns + `
-FROM m JOIN contact ON contact.id = m.contact_id
-ORDER BY m.rank LIMIT 1`,
+)`,
 	args: func(in *contact) []any {
 		var name *string
 		if in.Name != nil {
@@ -288,6 +281,39 @@ func (im *Import) resolveContact(ctx context.Context, in *contact, m matchQuery,
 	return id, rule, nil
 }
 
+// findOrCreateSQL completes a matchQuery: the contact it finds, or, when
+// it finds none, the incoming contact inserted ($6 on, as insertArgs
+// gives them). One statement keeps a contact to one round trip.
+const findOrCreateSQL = `,
+found AS (
+    SELECT m.rule, ` + contactColumns + `
+    FROM m JOIN contact ON contact.id = m.contact_id
+    ORDER BY m.rank LIMIT 1
+), made AS (
+    INSERT INTO contact (kind, title, forename, surname, name, trading_as,
+        company_number, address_lines, town, county, postcode, postcode_valid, uprn,
+        telephone, email, website, email_norm, surname_norm, initial, postcode_norm,
+        name_norm, website_host, phone_norm, forename_norm, company_number_valid)
+    SELECT $6::text, $7::text, $8::text, $9::text, $10::text, $11::text,
+        $12::text, $13::text[], $14::text, $15::text, $16::text, $17::boolean, $18::text,
+        $19::text, $20::text, $21::text, $22::text, $23::text, $24::text, $25::text,
+        $26::text, $27::text, $28::text, $29::text, $30::boolean
+    WHERE NOT EXISTS (SELECT 1 FROM found)
+    RETURNING ` + contactColumns + `
+)
+SELECT * FROM found
+UNION ALL
+SELECT '` + ruleNew + `', ` + contactColumns + ` FROM made`
+
+// insertArgs are a new contact's values, in the order of findOrCreateSQL.
+func (ct *contact) insertArgs() []any {
+	return []any{ct.Kind, ct.Title, ct.Forename, ct.Surname, ct.Name, ct.TradingAs,
+		ct.CompanyNumber, ct.AddressLines, ct.Town, ct.County, ct.Postcode,
+		ct.PostcodeValid, ct.UPRN, ct.Telephone, ct.Email, ct.Website, ct.EmailNorm,
+		ct.SurnameNorm, ct.Initial, ct.PostcodeNorm, ct.NameNorm, ct.WebsiteHost,
+		ct.PhoneNorm, ct.ForenameNorm, ct.CompanyValid}
+}
+
 func (im *Import) findOrCreateContact(ctx context.Context, in *contact,
 	m matchQuery) (*int64, *string, error) {
 	if in == nil {
@@ -298,44 +324,20 @@ func (im *Import) findOrCreateContact(ctx context.Context, in *contact,
 		Rule string `db:"rule"`
 		contact
 	}
-	err := im.tx.GetContext(ctx, &found, m.query, m.args(in)...)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		id, err := im.insertContact(ctx, in)
-		if err != nil {
-			return nil, nil, err
-		}
-		rule := ruleNew
-		return &id, &rule, nil
-	case err != nil:
+	err := im.tx.GetContext(ctx, &found, m.query+findOrCreateSQL,
+		append(m.args(in), in.insertArgs()...)...)
+	if err != nil {
 		return nil, nil, fmt.Errorf("match %s: %w", in.Kind, err)
 	}
-
+	if found.Rule == ruleNew {
+		return &found.ID, &found.Rule, nil
+	}
 	if found.fillFrom(in) {
 		if err := im.updateContact(ctx, &found.contact); err != nil {
 			return nil, nil, err
 		}
 	}
 	return &found.ID, &found.Rule, nil
-}
-
-const insertContactSQL = `
-INSERT INTO contact (kind, title, forename, surname, name, trading_as,
-    company_number, address_lines, town, county, postcode, postcode_valid, uprn,
-    telephone, email, website, email_norm, surname_norm, initial, postcode_norm,
-    name_norm, website_host, phone_norm, forename_norm, company_number_valid)
-VALUES (:kind, :title, :forename, :surname, :name, :trading_as,
-    :company_number, :address_lines, :town, :county, :postcode, :postcode_valid, :uprn,
-    :telephone, :email, :website, :email_norm, :surname_norm, :initial, :postcode_norm,
-    :name_norm, :website_host, :phone_norm, :forename_norm, :company_number_valid)
-RETURNING id`
-
-func (im *Import) insertContact(ctx context.Context, ct *contact) (int64, error) {
-	var id int64
-	if err := im.tx.namedGet(ctx, &id, insertContactSQL, ct); err != nil {
-		return 0, fmt.Errorf("insert %s contact: %w", ct.Kind, err)
-	}
-	return id, nil
 }
 
 const updateContactSQL = `

@@ -2,8 +2,6 @@ package repository
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -51,25 +49,40 @@ func newPremises(a *mapping.Address, traderID *int64) *premises {
 	}
 }
 
-const premisesByUPRNSQL = `SELECT ` + premisesColumns + `
-FROM premises WHERE uprn = $1`
-
-// A premises whose UPRN differs from the incoming one is another property
-// that happens to share the first line and postcode.
-const premisesByLine1SQL = `SELECT ` + premisesColumns + `
-FROM premises
-WHERE line1_norm = $1 AND postcode = $2 AND (uprn IS NULL OR $3::text IS NULL)
-ORDER BY uprn NULLS LAST, id
-LIMIT 1`
-
-// Without a postcode a first line ("1 High Street") is in any town, so it
-// finds only premises of the same trader with that line and no postcode.
-const premisesByLine1NoPostcodeSQL = `SELECT ` + premisesColumns + `
-FROM premises
-WHERE line1_norm = $1 AND postcode IS NULL AND trader_contact_id = $2
-  AND (uprn IS NULL OR $3::text IS NULL)
-ORDER BY uprn NULLS LAST, id
-LIMIT 1`
+// findOrCreatePremisesSQL finds premises by UPRN ($1), else by normalised
+// first line ($2) and postcode ($3), else, without a postcode, by first line
+// among the trader's ($4) premises with none (a first line such as
+// "1 High Street" without a postcode is in any town); or, finding none,
+// inserts the incoming premises (its other columns $5 to $7). A premises
+// whose UPRN differs from the incoming one is another property that
+// happens to share the first line and postcode. One statement keeps the
+// premises of a case to one round trip; made tells which it did.
+const findOrCreatePremisesSQL = `
+WITH candidates AS (
+    (SELECT 1 AS rank, ` + premisesColumns + ` FROM premises
+     WHERE uprn = $1
+     ORDER BY id LIMIT 1)
+    UNION ALL
+    (SELECT 2, ` + premisesColumns + ` FROM premises
+     WHERE line1_norm = $2 AND postcode = $3 AND (uprn IS NULL OR $1::text IS NULL)
+     ORDER BY uprn NULLS LAST, id LIMIT 1)
+    UNION ALL
+    (SELECT 3, ` + premisesColumns + ` FROM premises
+     WHERE $3::text IS NULL AND line1_norm = $2 AND postcode IS NULL
+       AND trader_contact_id = $4 AND (uprn IS NULL OR $1::text IS NULL)
+     ORDER BY uprn NULLS LAST, id LIMIT 1)
+), found AS (
+    SELECT ` + premisesColumns + ` FROM candidates ORDER BY rank LIMIT 1
+), made AS (
+    INSERT INTO premises (uprn, address_lines, town, county, postcode, line1_norm,
+        trader_contact_id)
+    SELECT $1::text, coalesce($5::text[], '{}'), $6::text, $7::text, $3::text, $2::text, $4::bigint
+    WHERE NOT EXISTS (SELECT 1 FROM found)
+    RETURNING ` + premisesColumns + `
+)
+SELECT false AS made, * FROM found
+UNION ALL
+SELECT true, * FROM made`
 
 // resolvePremises links a trader's address to premises by UPRN, else by
 // normalised first line and postcode (without a postcode, the same
@@ -82,29 +95,17 @@ func (im *Import) resolvePremises(ctx context.Context, a *mapping.Address,
 		return im.addressUnknownPremises(ctx, a, traderID)
 	}
 
-	var found premises
-	err := sql.ErrNoRows
-	if in.UPRN != nil {
-		err = im.tx.GetContext(ctx, &found, premisesByUPRNSQL, in.UPRN)
+	var found struct {
+		Made bool `db:"made"`
+		premises
 	}
-	switch {
-	case !errors.Is(err, sql.ErrNoRows) || in.Line1Norm == nil:
-	case in.Postcode != nil:
-		err = im.tx.GetContext(ctx, &found, premisesByLine1SQL,
-			in.Line1Norm, in.Postcode, in.UPRN)
-	case traderID != nil:
-		err = im.tx.GetContext(ctx, &found, premisesByLine1NoPostcodeSQL,
-			in.Line1Norm, traderID, in.UPRN)
-	}
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return im.insertPremises(ctx, in)
-	case err != nil:
+	err := im.tx.GetContext(ctx, &found, findOrCreatePremisesSQL, in.UPRN, in.Line1Norm,
+		in.Postcode, traderID, in.AddressLines, in.Town, in.County)
+	if err != nil {
 		return nil, fmt.Errorf("match premises: %w", err)
 	}
-
-	if found.fillFrom(in) {
-		if err := im.updatePremises(ctx, &found); err != nil {
+	if !found.Made && found.fillFrom(in) {
+		if err := im.updatePremises(ctx, &found.premises); err != nil {
 			return nil, err
 		}
 	}
@@ -128,24 +129,6 @@ func (p *premises) fillFrom(in *premises) bool {
 	return changed
 }
 
-const insertPremisesSQL = `
-INSERT INTO premises (uprn, address_lines, town, county, postcode, line1_norm,
-    trader_contact_id)
-VALUES (:uprn, :address_lines, :town, :county, :postcode, :line1_norm,
-    :trader_contact_id)
-RETURNING id`
-
-func (im *Import) insertPremises(ctx context.Context, p *premises) (*int64, error) {
-	if p.AddressLines == nil {
-		p.AddressLines = pq.StringArray{}
-	}
-	var id int64
-	if err := im.tx.namedGet(ctx, &id, insertPremisesSQL, p); err != nil {
-		return nil, fmt.Errorf("insert premises: %w", err)
-	}
-	return &id, nil
-}
-
 const updatePremisesSQL = `
 UPDATE premises SET
     uprn = :uprn, address_lines = :address_lines, town = :town, county = :county,
@@ -161,14 +144,25 @@ func (im *Import) updatePremises(ctx context.Context, p *premises) error {
 }
 
 // An address with neither a first line nor a UPRN cannot tell premises
-// apart, so a trader with such an address (or none) has one premises of
-// its own, "address unknown", per postcode it gave.
-const addressUnknownPremisesSQL = `SELECT ` + premisesColumns + `
-FROM premises
-WHERE trader_contact_id = $1 AND uprn IS NULL AND line1_norm IS NULL
-  AND postcode IS NOT DISTINCT FROM $2
-ORDER BY id
-LIMIT 1`
+// apart, so a trader ($1) with such an address (or none) has one premises
+// of its own, "address unknown", per postcode it gave ($2): found, or
+// inserted with the town and county ($3, $4).
+const addressUnknownPremisesSQL = `
+WITH found AS (
+    SELECT id FROM premises
+    WHERE trader_contact_id = $1 AND uprn IS NULL AND line1_norm IS NULL
+      AND postcode IS NOT DISTINCT FROM $2::text
+    ORDER BY id
+    LIMIT 1
+), made AS (
+    INSERT INTO premises (address_lines, town, county, postcode, trader_contact_id)
+    SELECT '{}', $3::text, $4::text, $2::text, $1::bigint
+    WHERE NOT EXISTS (SELECT 1 FROM found)
+    RETURNING id
+)
+SELECT id FROM found
+UNION ALL
+SELECT id FROM made`
 
 // addressUnknownPremises links a trader whose address cannot identify
 // premises to its "address unknown" premises, creating them, so that every
@@ -178,18 +172,16 @@ func (im *Import) addressUnknownPremises(ctx context.Context, a *mapping.Address
 	if traderID == nil {
 		return nil, nil
 	}
-	in := &premises{AddressLines: pq.StringArray{}, TraderContactID: traderID}
+	var town, county, postcode *string
 	if a != nil {
-		in.Town, in.County = optString(a.Town), optString(a.County)
-		in.Postcode = optString(mapping.CanonicalPostcode(a.Postcode))
+		town, county = optString(a.Town), optString(a.County)
+		postcode = optString(mapping.CanonicalPostcode(a.Postcode))
 	}
-	var found premises
-	err := im.tx.GetContext(ctx, &found, addressUnknownPremisesSQL, traderID, in.Postcode)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return im.insertPremises(ctx, in)
-	case err != nil:
+	var id int64
+	err := im.tx.GetContext(ctx, &id, addressUnknownPremisesSQL, traderID, postcode,
+		town, county)
+	if err != nil {
 		return nil, fmt.Errorf("match premises: %w", err)
 	}
-	return &found.ID, nil
+	return &id, nil
 }

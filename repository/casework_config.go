@@ -4,15 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // The tables a council edits to steer casework, read in one round trip at
-// the start of each import: merged custodian codes, authority districts,
-// assignment rules and action templates.
+// the start of each import: the code lists, merged custodian codes,
+// authority districts, assignment rules and action templates.
 const loadCaseworkSQL = `
 SELECT
+    (SELECT coalesce(json_agg(json_build_object(
+                'kind', kind, 'code', cacs_code, 'label', label)), '[]')
+     FROM code_map) AS codes,
     (SELECT coalesce(json_agg(json_build_object(
                 'code', custodian_code, 'successor', successor_code)), '[]')
      FROM custodian WHERE status = 'merged' AND successor_code IS NOT NULL) AS merged,
@@ -33,23 +34,25 @@ SELECT
            FROM action_template WHERE active) t) AS templates`
 
 // loadCasework reads the council's casework tables into im.
-func (im *Import) loadCasework(ctx context.Context, q sqlx.QueryerContext) error {
+func (im *Import) loadCasework(ctx context.Context) error {
 	var raw struct {
+		Codes     []byte `db:"codes"`
 		Merged    []byte `db:"merged"`
 		Districts []byte `db:"districts"`
 		Rules     []byte `db:"rules"`
 		Templates []byte `db:"templates"`
 	}
-	if err := sqlx.GetContext(ctx, q, &raw, loadCaseworkSQL); err != nil {
+	if err := im.tx.GetContext(ctx, &raw, loadCaseworkSQL); err != nil {
 		return fmt.Errorf("load casework tables: %w", err)
 	}
+	var codes []struct{ Kind, Code, Label string }
 	var merged []struct{ Code, Successor string }
 	var districts []struct{ Code, District string }
 	for _, p := range []struct {
 		data []byte
 		dst  any
 	}{
-		{raw.Merged, &merged}, {raw.Districts, &districts},
+		{raw.Codes, &codes}, {raw.Merged, &merged}, {raw.Districts, &districts},
 		{raw.Rules, &im.rules}, {raw.Templates, &im.templates},
 	} {
 		if err := json.Unmarshal(p.data, p.dst); err != nil {
@@ -57,6 +60,10 @@ func (im *Import) loadCasework(ctx context.Context, q sqlx.QueryerContext) error
 		}
 	}
 
+	im.codes = make(codeBook, len(codes))
+	for _, c := range codes {
+		im.codes[codeKey{c.Kind, c.Code}] = c.Label
+	}
 	im.authorities = authorityBook{
 		successor: make(map[string]string, len(merged)),
 		districts: make(map[string][]string, len(districts)),

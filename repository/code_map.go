@@ -1,11 +1,6 @@
 package repository
 
 import (
-	"context"
-	"fmt"
-
-	"github.com/jmoiron/sqlx"
-
 	"cacsd/mapping"
 )
 
@@ -24,25 +19,9 @@ type codeKey struct {
 }
 
 // codeBook is code_map in memory: the label of every known code. It is
-// small (about a hundred rows) and read once per import.
+// small (about a hundred rows) and read once per import, with the
+// casework tables (see loadCaseworkSQL).
 type codeBook map[codeKey]string
-
-func loadCodeBook(ctx context.Context, q sqlx.QueryerContext) (codeBook, error) {
-	var rows []struct {
-		Kind  string `db:"kind"`
-		Code  string `db:"cacs_code"`
-		Label string `db:"label"`
-	}
-	if err := sqlx.SelectContext(ctx, q, &rows,
-		`SELECT kind, cacs_code, label FROM code_map`); err != nil {
-		return nil, fmt.Errorf("load code map: %w", err)
-	}
-	b := make(codeBook, len(rows))
-	for _, r := range rows {
-		b[codeKey{r.Kind, r.Code}] = r.Label
-	}
-	return b, nil
-}
 
 // storedCode is a code as it is stored on a service request.
 type storedCode struct {

@@ -47,8 +47,10 @@ type Import struct {
 	tx     *preparedTx
 	file   FileInfo
 	fileID int64 // the import_file row this import fills in
-	codes  codeBook
-	now    time.Time // when the import began; due dates count from its day
+	// failedBefore is set when the file's row is that of a failed import.
+	failedBefore bool
+	codes        codeBook
+	now          time.Time // when the import began; due dates count from its day
 
 	// Read once per import: merged custodian codes and districts, the
 	// assignment rules and the action templates.
@@ -98,47 +100,55 @@ func (s *Store) Begin(ctx context.Context, f FileInfo) (*Import, error) {
 	return im, nil
 }
 
+// startSQL limits the time the transaction may sit idle and tries the
+// lock on the file's hash, in one round trip.
+const startSQL = `
+SELECT set_config('idle_in_transaction_session_timeout', $1, true) IS NOT NULL
+   AND pg_try_advisory_xact_lock($2)`
+
+// A file seen before keeps its row: the insert does nothing, and the
+// look-up that follows tells whether it was imported or failed.
 const insertImportFileSQL = `
 INSERT INTO import_file (sha256, file_name, size_bytes, status)
 VALUES ($1, $2, $3, 'imported')
+ON CONFLICT (sha256) DO NOTHING
 RETURNING id`
 
 func (im *Import) start(ctx context.Context, key int64) error {
-	if err := limitIdle(ctx, im.tx.Tx); err != nil {
+	var locked bool
+	err := im.tx.GetContext(ctx, &locked, startSQL, idleInTransactionTimeout, key)
+	if err != nil {
 		return fmt.Errorf("begin import: %w", err)
 	}
-	if err := xactLock(ctx, im.tx.Tx, key); err != nil {
-		return fmt.Errorf("begin import: %w", err)
-	}
-
-	var prev struct {
-		ID     int64  `db:"id"`
-		Status string `db:"status"`
-	}
-	err := im.tx.GetContext(ctx, &prev,
-		`SELECT id, status FROM import_file WHERE sha256 = $1`, im.file.SHA256)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		// The row is written now so that the case rows can point at it;
-		// nobody sees it before Commit fills it in.
-		err = im.tx.GetContext(ctx, &im.fileID, insertImportFileSQL,
-			im.file.SHA256, im.file.Name, im.file.Size)
-		if err != nil {
-			return fmt.Errorf("insert import file: %w", err)
+	if !locked {
+		if err := xactLock(ctx, im.tx.Tx, key); err != nil {
+			return fmt.Errorf("begin import: %w", err)
 		}
-	case err != nil:
-		return fmt.Errorf("look up import file: %w", err)
-	case prev.Status == "imported":
-		return ErrAlreadyImported
-	default:
-		// Failed before; Commit turns the row into an import.
-		im.fileID = prev.ID
 	}
 
-	if im.codes, err = loadCodeBook(ctx, im.tx); err != nil {
-		return err
+	// The row is written now so that the case rows can point at it;
+	// nobody sees it before Commit fills it in.
+	err = im.tx.GetContext(ctx, &im.fileID, insertImportFileSQL,
+		im.file.SHA256, im.file.Name, im.file.Size)
+	if errors.Is(err, sql.ErrNoRows) {
+		var prev struct {
+			ID     int64  `db:"id"`
+			Status string `db:"status"`
+		}
+		err = im.tx.GetContext(ctx, &prev,
+			`SELECT id, status FROM import_file WHERE sha256 = $1`, im.file.SHA256)
+		switch {
+		case err != nil:
+			return fmt.Errorf("look up import file: %w", err)
+		case prev.Status == "imported":
+			return ErrAlreadyImported
+		}
+		// Failed before; Commit turns the row into an import.
+		im.fileID, im.failedBefore = prev.ID, true
+	} else if err != nil {
+		return fmt.Errorf("insert import file: %w", err)
 	}
-	return im.loadCasework(ctx, im.tx)
+	return im.loadCasework(ctx)
 }
 
 const commitImportFileSQL = `

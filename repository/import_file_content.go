@@ -26,10 +26,12 @@ func (im *Import) WriteEvidence(ctx context.Context, r io.Reader) error {
 	}
 
 	// A failed file may have been given evidence by an earlier version.
-	_, err := im.tx.ExecContext(ctx,
-		`DELETE FROM import_file_content WHERE import_file_id = $1`, im.fileID)
-	if err != nil {
-		return fmt.Errorf("clear evidence: %w", err)
+	if im.failedBefore {
+		_, err := im.tx.ExecContext(ctx,
+			`DELETE FROM import_file_content WHERE import_file_id = $1`, im.fileID)
+		if err != nil {
+			return fmt.Errorf("clear evidence: %w", err)
+		}
 	}
 
 	h := sha256.New()

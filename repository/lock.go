@@ -62,14 +62,3 @@ func xactLock(ctx context.Context, tx *sqlx.Tx, key int64) error {
 		wait = min(2*wait, lockPollMax)
 	}
 }
-
-// limitIdle sets the idle-in-transaction timeout for tx.
-func limitIdle(ctx context.Context, tx *sqlx.Tx) error {
-	_, err := tx.ExecContext(ctx,
-		`SELECT set_config('idle_in_transaction_session_timeout', $1, true)`,
-		idleInTransactionTimeout)
-	if err != nil {
-		return fmt.Errorf("set idle timeout: %w", err)
-	}
-	return nil
-}

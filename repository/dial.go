@@ -11,8 +11,8 @@ import (
 // report and retry, not as a worker blocked for ever.
 const (
 	dialTimeout = 10 * time.Second
-	// ioTimeout bounds each wait for the server. Lock waits poll (see
-	// xactLock), so no statement of an import waits anywhere near this.
+	// ioTimeout bounds each wait for the server. Lock waits are cut into
+	// turns well within it (see xactLock).
 	ioTimeout = 2 * time.Minute
 )
 

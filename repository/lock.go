@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // mergeLockID is the transaction advisory lock that serialises the merging
@@ -28,13 +29,10 @@ func fileLockKey(sha string) (int64, error) {
 	return int64(binary.BigEndian.Uint64(b[:8])), nil
 }
 
-// Lock waits poll instead of blocking in the server, so that no read waits
-// longer than the connection's I/O timeout however long another import
-// holds the lock, and a cancelled context stops the wait at once.
-const (
-	lockPollMin = 20 * time.Millisecond
-	lockPollMax = time.Second
-)
+// lockWaitTurn bounds each wait for a lock in the server: well within the
+// connection's I/O timeout, however long another import holds the lock.
+// A wait runs turn after turn until the lock is free. Tests shorten it.
+var lockWaitTurn = "1min"
 
 // idleInTransactionTimeout ends, on the server, a session whose client
 // vanished (a daemon cut off by the network) in the middle of an import,
@@ -42,23 +40,55 @@ const (
 const idleInTransactionTimeout = "2min"
 
 // xactLock waits for the transaction advisory lock key; it is released at
-// commit or rollback.
+// commit or rollback. A free lock takes one round trip. A held one is
+// waited for in the server, so that the import holding it hands it over
+// the moment it ends, in turns of lockWaitTurn, each in a savepoint that
+// undoes a turn that timed out. A cancelled context cancels the wait.
 func xactLock(ctx context.Context, tx *sqlx.Tx, key int64) error {
-	wait := lockPollMin
-	for {
-		var got bool
-		err := tx.GetContext(ctx, &got, `SELECT pg_try_advisory_xact_lock($1)`, key)
-		if err != nil {
+	var got bool
+	err := tx.GetContext(ctx, &got, `SELECT pg_try_advisory_xact_lock($1)`, key)
+	if err != nil {
+		return fmt.Errorf("advisory lock: %w", err)
+	}
+	for !got {
+		if got, err = waitTurn(ctx, tx, key); err != nil {
 			return fmt.Errorf("advisory lock: %w", err)
 		}
-		if got {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("advisory lock: %w", ctx.Err())
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, lockPollMax)
 	}
+	return nil
+}
+
+// waitTurn waits up to lockWaitTurn for the lock key and reports whether it
+// has it. The transaction's own lock_timeout is put back either way.
+func waitTurn(ctx context.Context, tx *sqlx.Tx, key int64) (bool, error) {
+	var was struct {
+		Timeout string `db:"was"`
+		Set     string `db:"set"`
+	}
+	err := tx.GetContext(ctx, &was, `SELECT current_setting('lock_timeout') AS was,
+        set_config('lock_timeout', $1, true) AS set`, lockWaitTurn)
+	if err != nil {
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `SAVEPOINT cacsd_lock_wait`); err != nil {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
+	got := err == nil
+	var pqErr *pq.Error
+	switch {
+	case got:
+	case errors.As(err, &pqErr) && pqErr.Code == "55P03": // lock_not_available
+		_, err = tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT cacsd_lock_wait`)
+		if err != nil {
+			return false, err
+		}
+	default:
+		return false, err
+	}
+	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT cacsd_lock_wait`); err != nil {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, `SELECT set_config('lock_timeout', $1, true)`, was.Timeout)
+	return got, err
 }

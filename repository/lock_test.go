@@ -1,0 +1,111 @@
+package repository
+
+import (
+	"bytes"
+	"context"
+	"testing"
+	"time"
+)
+
+// beginMerge starts the import of a new file and merges one new case, so
+// that the import holds the merge lock.
+func beginMerge(ctx context.Context, s *Store) (*Import, error) {
+	data, f := content("lock.xml")
+	im, err := s.Begin(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if err := im.WriteEvidence(ctx, bytes.NewReader(data)); err != nil {
+		im.Rollback()
+		return nil, err
+	}
+	if _, err := im.Merge(ctx, testExport(), "2280", fullCase(uniq())); err != nil {
+		im.Rollback()
+		return nil, err
+	}
+	return im, nil
+}
+
+// An import waiting for the merge lock waits in turns, takes the lock when
+// the holder commits, and leaves its transaction's lock_timeout as it was.
+func TestMergeLockWait(t *testing.T) {
+	lockWaitTurn = "50ms"
+	t.Cleanup(func() { lockWaitTurn = "1min" })
+	s := openStore(t)
+	ctx := context.Background()
+
+	holder, err := beginMerge(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+
+	done := make(chan error, 1)
+	go func() {
+		im, err := beginMerge(ctx, s)
+		if err != nil {
+			done <- err
+			return
+		}
+		defer im.Rollback()
+		var timeout string
+		if err := im.tx.GetContext(ctx, &timeout, `SHOW lock_timeout`); err != nil {
+			done <- err
+			return
+		}
+		if timeout != "0" {
+			t.Errorf("lock_timeout after the wait = %q, want 0", timeout)
+		}
+		_, err = im.Commit(ctx, testExport(), "2280")
+		done <- err
+	}()
+
+	// Several turns pass while the holder keeps the lock.
+	select {
+	case err := <-done:
+		t.Fatalf("second import finished while the first held the merge lock: %v", err)
+	case <-time.After(400 * time.Millisecond):
+	}
+	if _, err := holder.Commit(ctx, testExport(), "2280"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("second import: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("second import still waiting after the first committed")
+	}
+}
+
+// A cancelled context stops a wait for the merge lock.
+func TestMergeLockWaitCancelled(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	holder, err := beginMerge(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		im, err := beginMerge(wctx, s)
+		if err == nil {
+			im.Rollback()
+		}
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("import merged while another held the merge lock")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("cancelled wait for the merge lock did not stop")
+	}
+}

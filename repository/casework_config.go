@@ -1,16 +1,15 @@
 package repository
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 )
 
-// The tables a council edits to steer casework, read in one round trip at
-// the start of each import: the code lists, merged custodian codes,
-// authority districts, assignment rules and action templates.
-const loadCaseworkSQL = `
-SELECT
+// The tables a council edits to steer casework, read at the start of each
+// import, in the statement that inserts the file's row (see
+// insertImportFileSQL): the code lists, merged custodian codes, authority
+// districts, assignment rules and action templates, as columns of JSON.
+const caseworkColumnsSQL = `
     (SELECT coalesce(json_agg(json_build_object(
                 'kind', kind, 'code', cacs_code, 'label', label)), '[]')
      FROM code_map) AS codes,
@@ -33,18 +32,17 @@ SELECT
                   due_working_days
            FROM action_template WHERE active) t) AS templates`
 
-// loadCasework reads the council's casework tables into im.
-func (im *Import) loadCasework(ctx context.Context) error {
-	var raw struct {
-		Codes     []byte `db:"codes"`
-		Merged    []byte `db:"merged"`
-		Districts []byte `db:"districts"`
-		Rules     []byte `db:"rules"`
-		Templates []byte `db:"templates"`
-	}
-	if err := im.tx.GetContext(ctx, &raw, loadCaseworkSQL); err != nil {
-		return fmt.Errorf("load casework tables: %w", err)
-	}
+// casework is the casework tables as caseworkColumnsSQL reads them.
+type casework struct {
+	Codes     []byte `db:"codes"`
+	Merged    []byte `db:"merged"`
+	Districts []byte `db:"districts"`
+	Rules     []byte `db:"rules"`
+	Templates []byte `db:"templates"`
+}
+
+// setCasework puts the casework tables read into im.
+func (im *Import) setCasework(raw *casework) error {
 	var codes []struct{ Kind, Code, Label string }
 	var merged []struct{ Code, Successor string }
 	var districts []struct{ Code, District string }

@@ -59,10 +59,12 @@ type Import struct {
 	templates   []actionTemplate
 	placed      map[string]bool // the authorities the cases were placed in
 
-	merging  bool        // whether the merge lock is held
-	pending  pendingRows // merged cases' rows not yet written
-	sum      Summary
-	finished bool
+	merging bool        // whether the merge lock is held
+	pending pendingRows // merged cases' rows not yet written
+	// lastChunk is the file's last evidence chunk, written by Commit.
+	lastChunk chunk
+	sum       Summary
+	finished  bool
 }
 
 // Summary counts what an import did.
@@ -111,13 +113,17 @@ SELECT set_config('idle_in_transaction_session_timeout', $1, true) IS NOT NULL
    AND set_config('plan_cache_mode', 'force_generic_plan', true) IS NOT NULL
    AND pg_try_advisory_xact_lock($2)`
 
-// A file seen before keeps its row: the insert does nothing, and the
-// look-up that follows tells whether it was imported or failed.
+// A file seen before keeps its row: the insert does nothing and returns no
+// id, and the look-up that follows tells whether it was imported or
+// failed. The casework tables come in the same round trip.
 const insertImportFileSQL = `
-INSERT INTO import_file (sha256, file_name, size_bytes, status)
-VALUES ($1, $2, $3, 'imported')
-ON CONFLICT (sha256) DO NOTHING
-RETURNING id`
+WITH inserted AS (
+    INSERT INTO import_file (sha256, file_name, size_bytes, status)
+    VALUES ($1, $2, $3, 'imported')
+    ON CONFLICT (sha256) DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT id FROM inserted) AS id,` + caseworkColumnsSQL
 
 func (im *Import) start(ctx context.Context, key int64) error {
 	var locked bool
@@ -133,9 +139,18 @@ func (im *Import) start(ctx context.Context, key int64) error {
 
 	// The row is written now so that the case rows can point at it;
 	// nobody sees it before Commit fills it in.
-	err = im.tx.GetContext(ctx, &im.fileID, insertImportFileSQL,
+	var row struct {
+		ID *int64 `db:"id"`
+		casework
+	}
+	err = im.tx.GetContext(ctx, &row, insertImportFileSQL,
 		im.file.SHA256, im.file.Name, im.file.Size)
-	if errors.Is(err, sql.ErrNoRows) {
+	if err != nil {
+		return fmt.Errorf("insert import file: %w", err)
+	}
+	if row.ID != nil {
+		im.fileID = *row.ID
+	} else {
 		var prev struct {
 			ID     int64  `db:"id"`
 			Status string `db:"status"`
@@ -150,28 +165,33 @@ func (im *Import) start(ctx context.Context, key int64) error {
 		}
 		// Failed before; Commit turns the row into an import.
 		im.fileID, im.failedBefore = prev.ID, true
-	} else if err != nil {
-		return fmt.Errorf("insert import file: %w", err)
 	}
-	return im.loadCasework(ctx)
+	return im.setCasework(&row.casework)
 }
 
-const commitImportFileSQL = `
-UPDATE import_file SET
-    file_name          = $2,
-    size_bytes         = $3,
-    status             = 'imported',
-    case_count         = $4,
-    created_count      = $5,
-    updated_count      = $6,
-    unchanged_count    = $7,
-    unknown_code_count = $8,
-    export_id          = $9,
-    generated_at       = $10,
-    custodian_code     = $11,
-    problems           = NULL,
-    imported_at        = now()
-WHERE id = $1`
+// commitSQL writes the last pending rows (flushSQL, $1 to $39), the file's
+// last evidence chunk ($50 numbered, $51 the bytes; none when NULL) and
+// the file's row ($40 on), in one round trip.
+const commitSQL = flushSQL + `, committed AS (
+    UPDATE import_file SET
+        file_name          = $40,
+        size_bytes         = $41,
+        status             = 'imported',
+        case_count         = $42,
+        created_count      = $43,
+        updated_count      = $44,
+        unchanged_count    = $45,
+        unknown_code_count = $46,
+        export_id          = $47,
+        generated_at       = $48,
+        custodian_code     = $49,
+        problems           = NULL,
+        imported_at        = now()
+    WHERE id = $1
+), last_chunk AS (
+    INSERT INTO import_file_content (import_file_id, chunk_no, data)
+    SELECT $1, $50, $51::bytea WHERE $51::bytea IS NOT NULL
+)` + flushMainSQL
 
 // Commit records the file as imported, with its counts, the export's id
 // and time and the custodian code, and commits the transaction. exp may be
@@ -191,17 +211,15 @@ func (im *Import) Commit(ctx context.Context, exp *mapping.Export,
 			generated = exp.Generated
 		}
 	}
-	if err := im.flush(ctx); err != nil {
-		return Summary{}, err
-	}
 	custodian = im.fileCustodian(custodian)
 	sum := im.sum
-	_, err := im.tx.ExecContext(ctx, commitImportFileSQL, im.fileID,
-		im.file.Name, im.file.Size, sum.Cases, sum.Created, sum.Updated,
-		sum.Unchanged, sum.UnknownCodes, exportID, generated, nullString(custodian))
-	if err != nil {
+	args := append(im.pending.args(im.fileID), im.file.Name, im.file.Size, sum.Cases,
+		sum.Created, sum.Updated, sum.Unchanged, sum.UnknownCodes, exportID, generated,
+		nullString(custodian), im.lastChunk.no, im.lastChunk.data)
+	if _, err := im.tx.ExecContext(ctx, commitSQL, args...); err != nil {
 		return Summary{}, fmt.Errorf("record import file: %w", err)
 	}
+	im.pending, im.lastChunk = pendingRows{}, chunk{}
 
 	im.finished = true
 	if err := im.tx.Commit(); err != nil {

@@ -34,17 +34,24 @@ func (im *Import) WriteEvidence(ctx context.Context, r io.Reader) error {
 		}
 	}
 
+	// Each chunk is written once the next has been read, and the last
+	// waits for Commit, so that a file of one chunk costs no round trip.
 	h := sha256.New()
-	buf := make([]byte, chunkSize)
+	buf, next := make([]byte, chunkSize), make([]byte, chunkSize)
 	var size int64
+	im.lastChunk = chunk{}
 	for no := 0; ; no++ {
-		n, err := io.ReadFull(r, buf)
+		n, err := io.ReadFull(r, next)
 		if n > 0 {
-			h.Write(buf[:n])
+			h.Write(next[:n])
 			size += int64(n)
-			if err := im.writeChunk(ctx, no, buf[:n]); err != nil {
-				return err
+			if im.lastChunk.data != nil {
+				if err := im.writeChunk(ctx, im.lastChunk); err != nil {
+					return err
+				}
 			}
+			buf, next = next, buf
+			im.lastChunk = chunk{no: no, data: buf[:n]}
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			break
@@ -60,13 +67,19 @@ func (im *Import) WriteEvidence(ctx context.Context, r io.Reader) error {
 	return nil
 }
 
+// chunk is one numbered piece of a file's evidence; data is nil for none.
+type chunk struct {
+	no   int
+	data []byte
+}
+
 const insertChunkSQL = `
 INSERT INTO import_file_content (import_file_id, chunk_no, data)
 VALUES ($1, $2, $3)`
 
-func (im *Import) writeChunk(ctx context.Context, no int, data []byte) error {
-	if _, err := im.tx.ExecContext(ctx, insertChunkSQL, im.fileID, no, data); err != nil {
-		return fmt.Errorf("write evidence chunk %d: %w", no, err)
+func (im *Import) writeChunk(ctx context.Context, c chunk) error {
+	if _, err := im.tx.ExecContext(ctx, insertChunkSQL, im.fileID, c.no, c.data); err != nil {
+		return fmt.Errorf("write evidence chunk %d: %w", c.no, err)
 	}
 	return nil
 }

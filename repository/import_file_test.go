@@ -451,3 +451,32 @@ func TestNameNotUTF8(t *testing.T) {
 		}
 	}
 }
+
+// Evidence of any size is kept whole, in as many chunks as it needs: the
+// last chunk is written at commit, and an empty file has none.
+func TestEvidenceSizes(t *testing.T) {
+	s := openStore(t)
+	for _, size := range []int{0, 1, chunkSize - 1, chunkSize, chunkSize + 1, 2 * chunkSize} {
+		data := make([]byte, size)
+		rand.Read(data)
+		f := infoOf("sizes.xml", data)
+		importCases(t, s, data, f)
+		var got struct {
+			Chunks int    `db:"chunks"`
+			Data   []byte `db:"data"`
+		}
+		if err := s.DB().Get(&got, `
+            SELECT count(c.chunk_no) AS chunks,
+                coalesce(string_agg(c.data, ''::bytea ORDER BY c.chunk_no), ''::bytea) AS data
+            FROM import_file f LEFT JOIN import_file_content c ON c.import_file_id = f.id
+            WHERE f.sha256 = $1`, f.SHA256); err != nil {
+			t.Fatal(err)
+		}
+		if want := (size + chunkSize - 1) / chunkSize; got.Chunks != want {
+			t.Errorf("%d bytes: %d chunks, want %d", size, got.Chunks, want)
+		}
+		if !bytes.Equal(got.Data, data) {
+			t.Errorf("%d bytes: evidence read back differs", size)
+		}
+	}
+}

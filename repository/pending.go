@@ -92,6 +92,8 @@ func (p *pendingRows) touch(id int64) {
 // doubles an open action nor brings back one an officer has done; the
 // partial unique index guards the open ones. A code sent twice in one case
 // is stored once, and a version already recorded keeps its first content.
+// flushSQL is its WITH part, flushMainSQL its main INSERT; Commit adds the
+// file's own row to them (see commitSQL).
 const flushSQL = `
 WITH link AS (
     INSERT INTO service_request_file (service_request_id, import_file_id, action)
@@ -150,7 +152,9 @@ WITH link AS (
             'candidate_contact_id', candidate_contact_id, 'rule', rule,
             'decision', 'not merged; left for an officer')
     FROM possible
-)
+)`
+
+const flushMainSQL = `
 INSERT INTO audit_event (action, entity, entity_id, service_request_id, import_file_id,
     actor, detail)
 SELECT u.action, u.entity, u.entity_id, u.request_id, $1, $2, u.detail::jsonb
@@ -159,11 +163,21 @@ FROM unnest($9::text[], $10::text[], $11::bigint[], $12::bigint[], $13::text[])
 
 // flush writes the pending rows, if any, and empties them.
 func (im *Import) flush(ctx context.Context) error {
-	p := &im.pending
-	if p.cases == 0 {
+	if im.pending.cases == 0 {
 		return nil
 	}
-	_, err := im.tx.ExecContext(ctx, flushSQL, im.fileID, importActor(im.fileID),
+	_, err := im.tx.ExecContext(ctx, flushSQL+flushMainSQL, im.pending.args(im.fileID)...)
+	if err != nil {
+		return fmt.Errorf("write %d cases: %w", im.pending.cases, err)
+	}
+	im.pending = pendingRows{}
+	return nil
+}
+
+// args are the parameters $1 to $39 of flushSQL for the pending rows of
+// import file fileID.
+func (p *pendingRows) args(fileID int64) []any {
+	return []any{fileID, importActor(fileID),
 		pq.Array(p.linkRequest), pq.Array(p.linkAction),
 		pq.Array(p.actRequest), pq.Array(p.actTemplate), pq.Array(p.actTitle),
 		pq.Array(p.actDue),
@@ -179,12 +193,7 @@ func (im *Import) flush(ctx context.Context) error {
 		pq.Array(p.pmContact), pq.Array(p.pmKind), pq.Array(p.pmRequest),
 		pq.Array(p.pmSurname), pq.Array(p.pmPostcode), pq.Array(p.pmPhone),
 		pq.Array(p.pmEmail), pq.Array(p.pmInitial), pq.Array(p.pmName),
-		pq.Array(p.pmCompany), maxPossibleMatches)
-	if err != nil {
-		return fmt.Errorf("write %d cases: %w", p.cases, err)
-	}
-	im.pending = pendingRows{}
-	return nil
+		pq.Array(p.pmCompany), maxPossibleMatches}
 }
 
 // finishCase records that this import's file delivered a case of request

@@ -59,14 +59,21 @@ func xactLock(ctx context.Context, tx *sqlx.Tx, key int64) error {
 }
 
 // waitTurn waits up to lockWaitTurn for the lock key and reports whether it
-// has it. The transaction's own lock_timeout is put back either way.
+// has it. For the turn, lock_timeout bounds the wait and statement_timeout
+// is lifted, so that a database's statement_timeout shorter than the turn
+// does not cancel it; both are put back afterwards either way.
 func waitTurn(ctx context.Context, tx *sqlx.Tx, key int64) (bool, error) {
 	var was struct {
-		Timeout string `db:"was"`
-		Set     string `db:"set"`
+		Lock      string `db:"lock"`
+		Statement string `db:"statement"`
+		SetLock   string `db:"set_lock"`
+		SetStmt   string `db:"set_statement"`
 	}
-	err := tx.GetContext(ctx, &was, `SELECT current_setting('lock_timeout') AS was,
-        set_config('lock_timeout', $1, true) AS set`, lockWaitTurn)
+	err := tx.GetContext(ctx, &was, `
+SELECT current_setting('lock_timeout') AS lock,
+    current_setting('statement_timeout') AS statement,
+    set_config('lock_timeout', $1, true) AS set_lock,
+    set_config('statement_timeout', '0', true) AS set_statement`, lockWaitTurn)
 	if err != nil {
 		return false, err
 	}
@@ -89,6 +96,8 @@ func waitTurn(ctx context.Context, tx *sqlx.Tx, key int64) (bool, error) {
 	if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT cacsd_lock_wait`); err != nil {
 		return false, err
 	}
-	_, err = tx.ExecContext(ctx, `SELECT set_config('lock_timeout', $1, true)`, was.Timeout)
+	_, err = tx.ExecContext(ctx, `
+SELECT set_config('lock_timeout', $1, true), set_config('statement_timeout', $2, true)`,
+		was.Lock, was.Statement)
 	return got, err
 }

@@ -3,6 +3,7 @@ package repository
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"testing"
 	"time"
 )
@@ -27,12 +28,26 @@ func beginMerge(ctx context.Context, s *Store) (*Import, error) {
 }
 
 // An import waiting for the merge lock waits in turns, takes the lock when
-// the holder commits, and leaves its transaction's lock_timeout as it was.
+// the holder commits, and leaves its transaction's lock_timeout and
+// statement_timeout as they were. The database's statement_timeout, here
+// shorter than the wait and than a turn, does not cut the wait short.
 func TestMergeLockWait(t *testing.T) {
-	lockWaitTurn = "50ms"
+	lockWaitTurn = "150ms"
 	t.Cleanup(func() { lockWaitTurn = "1min" })
 	s := openStore(t)
 	ctx := context.Background()
+	u, err := url.Parse(testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("options", "-c statement_timeout=100")
+	u.RawQuery = q.Encode()
+	waiter, err := Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { waiter.Close() })
 
 	holder, err := beginMerge(ctx, s)
 	if err != nil {
@@ -42,19 +57,21 @@ func TestMergeLockWait(t *testing.T) {
 
 	done := make(chan error, 1)
 	go func() {
-		im, err := beginMerge(ctx, s)
+		im, err := beginMerge(ctx, waiter)
 		if err != nil {
 			done <- err
 			return
 		}
 		defer im.Rollback()
-		var timeout string
-		if err := im.tx.GetContext(ctx, &timeout, `SHOW lock_timeout`); err != nil {
+		var timeouts string
+		if err := im.tx.GetContext(ctx, &timeouts, `SELECT current_setting('lock_timeout')
+            || ' ' || current_setting('statement_timeout')`); err != nil {
 			done <- err
 			return
 		}
-		if timeout != "0" {
-			t.Errorf("lock_timeout after the wait = %q, want 0", timeout)
+		if timeouts != "0 100ms" {
+			t.Errorf("lock_timeout and statement_timeout after the wait = %q, want 0 100ms",
+				timeouts)
 		}
 		_, err = im.Commit(ctx, testExport(), "2280")
 		done <- err

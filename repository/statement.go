@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // statements holds the import's statements prepared on the pool, so that
@@ -38,7 +40,8 @@ func (s *statements) get(ctx context.Context, query string) (*sqlx.Stmt, error) 
 	return st, nil
 }
 
-// close closes every statement prepared.
+// close closes every statement prepared, so that each is prepared afresh
+// on its next use.
 func (s *statements) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -85,7 +88,8 @@ func (tx *preparedTx) ExecContext(ctx context.Context, query string,
 	if err != nil {
 		return nil, err
 	}
-	return st.ExecContext(ctx, args...)
+	res, err := st.ExecContext(ctx, args...)
+	return res, tx.check(err)
 }
 
 func (tx *preparedTx) GetContext(ctx context.Context, dest any, query string,
@@ -94,7 +98,7 @@ func (tx *preparedTx) GetContext(ctx context.Context, dest any, query string,
 	if err != nil {
 		return err
 	}
-	return st.GetContext(ctx, dest, args...)
+	return tx.check(st.GetContext(ctx, dest, args...))
 }
 
 func (tx *preparedTx) SelectContext(ctx context.Context, dest any, query string,
@@ -103,8 +107,39 @@ func (tx *preparedTx) SelectContext(ctx context.Context, dest any, query string,
 	if err != nil {
 		return err
 	}
-	return st.SelectContext(ctx, dest, args...)
+	return tx.check(st.SelectContext(ctx, dest, args...))
 }
+
+// check turns the error of a statement that has gone stale into a
+// *StaleStatementError: a migration changed what it returns (another
+// daemon, upgraded, migrated the database while this one ran), or its
+// connection no longer has it. Every statement is forgotten, since the
+// change may have touched others, and is prepared afresh on its next use.
+// The transaction is lost, but a retry succeeds.
+func (tx *preparedTx) check(err error) error {
+	pe := pq.As(err)
+	if pe == nil {
+		return err
+	}
+	if pe.Code == "26000" || // invalid_sql_statement_name: no such prepared statement
+		pe.Code == "0A000" && strings.Contains(pe.Message, "cached plan must not change") {
+		tx.pool.close()
+		return &StaleStatementError{err: err}
+	}
+	return err
+}
+
+// StaleStatementError is an import statement that had gone stale. It is
+// Transient: the statement is prepared afresh on the next try.
+type StaleStatementError struct {
+	err error
+}
+
+func (e *StaleStatementError) Error() string {
+	return "statement prepared before a schema change: " + e.err.Error()
+}
+
+func (e *StaleStatementError) Unwrap() error { return e.err }
 
 func (tx *preparedTx) NamedExecContext(ctx context.Context, query string,
 	arg any) (sql.Result, error) {

@@ -1,7 +1,9 @@
 package repository
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -160,5 +162,39 @@ func TestLocalCodeDefaultsToCACSCode(t *testing.T) {
 	}
 	if local != "ZZTEST" {
 		t.Errorf("local_code = %q, want ZZTEST", local)
+	}
+}
+
+// A migration that changes what an import statement returns, run while a
+// daemon runs (by an upgraded replica), fails the import in progress as
+// worth retrying, and the retry prepares the statement afresh.
+func TestStatementStaleAfterSchemaChange(t *testing.T) {
+	s := freshStore(t, "stale")
+	ctx := context.Background()
+	importNew(t, s, fullCase(uniq()))
+	if _, err := s.DB().ExecContext(ctx,
+		`ALTER TABLE contact ALTER COLUMN town TYPE varchar(200)`); err != nil {
+		t.Fatal(err)
+	}
+
+	data, f := content("stale.xml")
+	c := fullCase(uniq())
+	im, err := s.Begin(ctx, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := im.WriteEvidence(ctx, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = im.Merge(ctx, testExport(), "2280", c)
+	im.Rollback()
+	var stale *StaleStatementError
+	if !errors.As(err, &stale) || !Transient(err) {
+		t.Fatalf("merge after the schema change: got %v, want a transient StaleStatementError", err)
+	}
+	importCases(t, s, data, f, c)
+	if n := count(t, s, `SELECT count(*) FROM service_request WHERE case_reference = $1`,
+		c.Reference); n != 1 {
+		t.Errorf("requests after the retry: got %d, want 1", n)
 	}
 }

@@ -18,16 +18,18 @@ import (
 // down or starting up, ran out of resources, or aborted the transaction
 // for a serialization failure or deadlock; or the context expired or was
 // canceled (the daemon is stopping); or the file could not be read or
-// changed while it was (ErrEvidenceMismatch). Errors in the data, such as
+// changed while it was (ErrEvidenceMismatch); or a prepared statement went
+// stale under a schema change (StaleStatementError). Errors in the data, such as
 // a value out of range or a constraint violated, are permanent.
 func Transient(err error) bool {
 	var re *readError
+	var stale *StaleStatementError
 	switch {
 	case err == nil:
 		return false
 	case errors.Is(err, ErrAlreadyImported):
 		return false
-	case errors.Is(err, ErrEvidenceMismatch), errors.As(err, &re):
+	case errors.Is(err, ErrEvidenceMismatch), errors.As(err, &re), errors.As(err, &stale):
 		return true
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return true

@@ -217,6 +217,9 @@ func (im *Import) Commit(ctx context.Context, exp *mapping.Export,
 		sum.Created, sum.Updated, sum.Unchanged, sum.UnknownCodes, exportID, generated,
 		nullString(custodian), im.lastChunk.no, im.lastChunk.data)
 	if _, err := im.tx.ExecContext(ctx, commitSQL, args...); err != nil {
+		if im.pending.cases > 0 {
+			return Summary{}, im.pending.failed(err)
+		}
 		return Summary{}, fmt.Errorf("record import file: %w", err)
 	}
 	im.pending, im.lastChunk = pendingRows{}, chunk{}

@@ -27,6 +27,7 @@ const maxPendingCases = 256
 type pendingRows struct {
 	requests map[int64]bool // the requests with rows waiting
 	cases    int
+	first    int // the place in the file of the first case waiting, from 1
 
 	linkRequest []int64
 	linkAction  []string
@@ -168,11 +169,33 @@ func (im *Import) flush(ctx context.Context) error {
 	}
 	_, err := im.tx.ExecContext(ctx, flushSQL+flushMainSQL, im.pending.args(im.fileID)...)
 	if err != nil {
-		return fmt.Errorf("write %d cases: %w", im.pending.cases, err)
+		return im.pending.failed(err)
 	}
 	im.pending = pendingRows{}
 	return nil
 }
+
+// failed is the error for the failure, err, to write the pending rows.
+func (p *pendingRows) failed(err error) error {
+	return &writeCasesError{first: p.first, last: p.first + p.cases - 1, err: err}
+}
+
+// writeCasesError is a failure to write the rows of cases first to last,
+// numbered by their place in the file. Which of them was at fault, the
+// database does not say.
+type writeCasesError struct {
+	first, last int
+	err         error
+}
+
+func (e *writeCasesError) Error() string {
+	if e.first == e.last {
+		return fmt.Sprintf("write case %d of the file: %v", e.first, e.err)
+	}
+	return fmt.Sprintf("write cases %d to %d of the file: %v", e.first, e.last, e.err)
+}
+
+func (e *writeCasesError) Unwrap() error { return e.err }
 
 // args are the parameters $1 to $39 of flushSQL for the pending rows of
 // import file fileID.
@@ -204,6 +227,9 @@ func (im *Import) finishCase(ctx context.Context, id int64, act Action, acts *ac
 	log *auditLog) error {
 	p := &im.pending
 	p.touch(id)
+	if p.cases == 0 {
+		p.first = im.sum.Cases + 1
+	}
 	p.linkRequest = append(p.linkRequest, id)
 	p.linkAction = append(p.linkAction, string(act))
 	if acts != nil {

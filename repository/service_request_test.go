@@ -1,10 +1,12 @@
 package repository
 
 import (
+	"bytes"
 	"context"
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
 	"github.com/shopspring/decimal"
@@ -317,6 +319,52 @@ func TestLargeFileRows(t *testing.T) {
 	} {
 		if got := count(t, s, query, pq.Array(refs)); got != want {
 			t.Errorf("%s: got %d, want %d", query, got, want)
+		}
+	}
+}
+
+// A value the database refuses in rows written in a batch fails the
+// import with an error that names the cases of the batch, not the case
+// that happened to be merged when the batch was written.
+func TestBatchWriteErrorNamesCases(t *testing.T) {
+	s := openStore(t)
+	ctx := context.Background()
+	cases := make([]*mapping.Case, maxPendingCases+3)
+	for i := range cases {
+		cases[i] = fullCase(uniq())
+	}
+	// PostgreSQL's calendar has no year 0; the decoder refuses it, so only
+	// a caller that skips the decoder can send it.
+	year0 := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases[1].Notes = []mapping.Note{{At: &year0, Text: "x"}}
+	cases[maxPendingCases+1].Notes = []mapping.Note{{At: &year0, Text: "x"}}
+
+	for _, tt := range []struct {
+		cases []*mapping.Case
+		want  string
+	}{
+		{cases[:maxPendingCases+3], "write cases 1 to 256 of the file: "},
+		{cases[maxPendingCases+1 : maxPendingCases+2], "write case 1 of the file: "},
+	} {
+		data, f := content("batch.xml")
+		im, err := s.Begin(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := im.WriteEvidence(ctx, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range tt.cases {
+			if _, err = im.Merge(ctx, testExport(), "2280", c); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			_, err = im.Commit(ctx, testExport(), "2280")
+		}
+		im.Rollback()
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) || Transient(err) {
+			t.Errorf("got %v, want a permanent error starting %q", err, tt.want)
 		}
 	}
 }

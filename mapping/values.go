@@ -42,6 +42,7 @@ var (
 var (
 	errTimestamp = errors.New("not a timestamp (want 2026-11-29T14:02:00Z or 29/11/2026 14:02)")
 	errNoSuchDay = errors.New("no such date or time")
+	errEarly     = errors.New("year before 1900")
 	errDate      = errors.New("not a date (want 2026-11-29 or 29/11/2026)")
 	errMoney     = errors.New("not an amount (want e.g. 1250.00 or £1,250.00)")
 	errNegative  = errors.New("negative amount")
@@ -49,6 +50,11 @@ var (
 	errBoolean   = errors.New("not a boolean (want true or false)")
 	errSequence  = errors.New("not a non-negative integer")
 )
+
+// minYear is the earliest year a date or time may have. An earlier one is a
+// typing error (1026 for 2026), and year 0, which PostgreSQL's calendar
+// lacks, would otherwise fail the file in the database, not here.
+const minYear = 1900
 
 // parseTimestamp reads an ISO 8601 or UK-style timestamp and returns it in
 // UTC. One written without a zone is Europe/London time.
@@ -78,6 +84,9 @@ func parseTimestamp(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, errNoSuchDay // 31/02, 25:00
 	}
+	if t.Year() < minYear {
+		return time.Time{}, errEarly
+	}
 	return t.UTC(), nil
 }
 
@@ -95,6 +104,9 @@ func parseDate(s string) (time.Time, error) {
 	t, err := time.Parse(layout, s)
 	if err != nil {
 		return time.Time{}, errNoSuchDay
+	}
+	if t.Year() < minYear {
+		return time.Time{}, errEarly
 	}
 	return t, nil
 }

@@ -34,6 +34,8 @@ func TestParseTimestamp(t *testing.T) {
 		{"offset without colon", "2026-11-29T14:02:00+0100", time.Time{}, true},
 		{"words", "yesterday", time.Time{}, true},
 		{"empty", "", time.Time{}, true},
+		{"year 0", "0000-01-01T00:00:00Z", time.Time{}, true},
+		{"year 1899", "31/12/1899 23:59", time.Time{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,6 +64,8 @@ func TestParseDate(t *testing.T) {
 		{"timestamp", "2026-11-29T00:00:00Z", true},
 		{"slashes iso order", "2026/11/29", true},
 		{"short uk", "29/11/26", true},
+		{"year 0", "0000-01-01", true},
+		{"year 1026", "29/11/1026", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

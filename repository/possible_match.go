@@ -17,8 +17,9 @@ const maxPossibleMatches = 10
 // when the batch is written (see flushSQL), in one statement: for each new
 // contact, the contacts created before it that it resembles. Under the
 // merge lock those are the contacts that existed when its case was merged,
-// compared as they stand when the batch is written: a company number a
-// later case in the batch gave a candidate already tells them apart.
+// compared as they stand when the batch is written: what a later case in
+// the batch added to a candidate counts, a company number that tells them
+// apart or a telephone number they share.
 //
 // A new consumer resembles an earlier one with the same email (which did
 // not merge because a name differs), the same surname and postcode

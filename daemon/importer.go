@@ -267,14 +267,25 @@ func (im *Importer) write(ctx context.Context, f *os.File, exp *mapping.Export,
 		return &TransientError{Op: "read", Err: err}
 	}
 
+	// Cases are merged in batches, each looked up and written together.
 	var mergeErr error
-	_, _, err = mapping.Decode(f, func(c *mapping.Case) error {
-		if _, err := tx.Merge(ctx, exp, custodian, c); err != nil {
-			mergeErr = err
-			return err
+	batch := make([]*mapping.Case, 0, repository.MaxMergeAll)
+	merge := func() error {
+		if len(batch) > 0 {
+			_, mergeErr = tx.MergeAll(ctx, exp, custodian, batch)
+			batch = batch[:0]
 		}
-		return nil
+		return mergeErr
+	}
+	_, _, err = mapping.Decode(f, func(c *mapping.Case) error {
+		if batch = append(batch, c); len(batch) < repository.MaxMergeAll {
+			return nil
+		}
+		return merge()
 	})
+	if err == nil {
+		merge()
+	}
 	if mergeErr != nil {
 		return dbError("merge case", mergeErr)
 	}

@@ -148,13 +148,15 @@ func importCases(t testing.TB, s *Store, data []byte, f FileInfo,
 	if err := im.WriteEvidence(ctx, bytes.NewReader(data)); err != nil {
 		t.Fatalf("WriteEvidence: %v", err)
 	}
+	// In batches, as the daemon merges them.
 	var acts []Action
-	for _, c := range cases {
-		a, err := im.Merge(ctx, exp, "2280", c)
+	for len(cases) > 0 {
+		n := min(len(cases), MaxMergeAll)
+		a, err := im.MergeAll(ctx, exp, "2280", cases[:n])
 		if err != nil {
-			t.Fatalf("Merge(%s): %v", c.Reference, err)
+			t.Fatalf("MergeAll(%s...): %v", cases[0].Reference, err)
 		}
-		acts = append(acts, a)
+		acts, cases = append(acts, a...), cases[n:]
 	}
 	sum, err := im.Commit(ctx, exp, "2280")
 	if err != nil {

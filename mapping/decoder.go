@@ -2,9 +2,11 @@ package mapping
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"regexp"
 	"strings"
@@ -47,10 +49,16 @@ type Decoder struct {
 	depth  int      // open elements, the root being 1
 	tokAt  position // where the last token read began
 
-	export   *Export
-	pending  bool // Header has read the first Case start tag
-	cases    int
-	seen     map[string][32]byte // case reference to digest, for duplicates
+	export  *Export
+	pending bool // Header has read the first Case start tag
+	cases   int
+	// seen holds, for each case reference returned, the start of its
+	// digest, keyed by a 64-bit hash of the reference: 16 bytes a case, so
+	// that a file of a few hundred thousand cases holds a few megabytes.
+	// Two references whose hashes collide (about one chance in a billion
+	// for 200,000 cases) would fail the file as a repeat with other content.
+	seen     map[uint64]uint64
+	seedRefs maphash.Seed
 	problems []Problem
 	omitted  int    // problems beyond maxProblems
 	text     []byte // scratch for element text
@@ -60,8 +68,9 @@ type Decoder struct {
 // until Header or Next is called.
 func NewDecoder(r io.Reader) *Decoder {
 	return &Decoder{
-		source: &sourceReader{r: r},
-		seen:   make(map[string][32]byte),
+		source:   &sourceReader{r: r},
+		seen:     make(map[uint64]uint64),
+		seedRefs: maphash.MakeSeed(),
 	}
 }
 
@@ -177,12 +186,14 @@ func Decode(r io.Reader, fn func(*Case) error) (*Export, int, error) {
 // keep records a good case's digest and reports whether Next should return
 // it: not when the same reference was already returned.
 func (d *Decoder) keep(c *Case) bool {
-	prev, ok := d.seen[c.Reference]
+	key := maphash.String(d.seedRefs, c.Reference)
+	digest := binary.BigEndian.Uint64(c.Digest[:8])
+	prev, ok := d.seen[key]
 	if !ok {
-		d.seen[c.Reference] = c.Digest
+		d.seen[key] = digest
 		return true
 	}
-	if prev != c.Digest {
+	if prev != digest {
 		d.addProblem(Problem{
 			CaseRef: c.Reference,
 			Field:   elemCaseReference,

@@ -63,6 +63,9 @@ type Import struct {
 	pending pendingRows // merged cases' rows not yet written
 	// lastChunk is the file's last evidence chunk, written by Commit.
 	lastChunk chunk
+	// analyzeAt is the number of cases merged at which the tables are
+	// analysed again (see analyzeGrowth).
+	analyzeAt int64
 	sum       Summary
 	finished  bool
 }
@@ -123,7 +126,9 @@ WITH inserted AS (
     ON CONFLICT (sha256) DO NOTHING
     RETURNING id
 )
-SELECT (SELECT id FROM inserted) AS id,` + caseworkColumnsSQL
+SELECT (SELECT id FROM inserted) AS id,
+    (SELECT greatest(reltuples, 0)::bigint FROM pg_class
+     WHERE oid = 'service_request'::regclass) AS requests,` + caseworkColumnsSQL
 
 func (im *Import) start(ctx context.Context, key int64) error {
 	var locked bool
@@ -140,7 +145,8 @@ func (im *Import) start(ctx context.Context, key int64) error {
 	// The row is written now so that the case rows can point at it;
 	// nobody sees it before Commit fills it in.
 	var row struct {
-		ID *int64 `db:"id"`
+		ID       *int64 `db:"id"`
+		Requests int64  `db:"requests"`
 		casework
 	}
 	err = im.tx.GetContext(ctx, &row, insertImportFileSQL,
@@ -148,6 +154,7 @@ func (im *Import) start(ctx context.Context, key int64) error {
 	if err != nil {
 		return fmt.Errorf("insert import file: %w", err)
 	}
+	im.analyzeAt = max(row.Requests, minAnalyzeAt)
 	if row.ID != nil {
 		im.fileID = *row.ID
 	} else {

@@ -161,7 +161,32 @@ func (im *Import) MergeAll(ctx context.Context, exp *mapping.Export, custodian s
 		}
 		acts[i] = act
 	}
-	return acts, nil
+	return acts, im.analyzeGrowth(ctx)
+}
+
+// minAnalyzeAt is the fewest cases an import merges before it analyses the
+// tables it writes (see analyzeGrowth).
+const minAnalyzeAt = 2000
+
+// analyzeGrowth brings the planner's statistics up to date once an import
+// has merged as many cases as the database held requests when it began
+// (and at least minAnalyzeAt), and again each time that count doubles. The
+// import's statements keep the plans made for the tables as they were; on
+// a new database those are plans for empty tables, which read whole tables
+// once they are large. Run in the transaction, ANALYZE sees the import's
+// own rows, and the plans are made afresh. Its lock, held to the end of
+// the import, only keeps autovacuum and other ANALYZEs off these tables.
+func (im *Import) analyzeGrowth(ctx context.Context) error {
+	if int64(im.sum.Cases) < im.analyzeAt {
+		return nil
+	}
+	im.analyzeAt = 2 * int64(im.sum.Cases)
+	_, err := im.tx.Tx.ExecContext(ctx,
+		`ANALYZE contact, premises, service_request, possible_match, action`)
+	if err != nil {
+		return fmt.Errorf("analyze tables: %w", err)
+	}
+	return nil
 }
 
 // storedRequest is what a merge needs to know of a stored request.

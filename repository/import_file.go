@@ -127,8 +127,9 @@ WITH inserted AS (
     RETURNING id
 )
 SELECT (SELECT id FROM inserted) AS id,
-    (SELECT greatest(reltuples, 0)::bigint FROM pg_class
-     WHERE oid = 'service_request'::regclass) AS requests,` + caseworkColumnsSQL
+    (SELECT least(greatest(reltuples, 0)::bigint,
+                  pg_stat_get_live_tuples('service_request'::regclass))
+     FROM pg_class WHERE oid = 'service_request'::regclass) AS requests,` + caseworkColumnsSQL
 
 func (im *Import) start(ctx context.Context, key int64) error {
 	var locked bool

@@ -166,7 +166,7 @@ func (im *Import) MergeAll(ctx context.Context, exp *mapping.Export, custodian s
 
 // minAnalyzeAt is the fewest cases an import merges before it analyses the
 // tables it writes (see analyzeGrowth).
-const minAnalyzeAt = 2000
+var minAnalyzeAt int64 = 2000
 
 // analyzeGrowth brings the planner's statistics up to date once an import
 // has merged as many cases as the database held requests when it began
@@ -174,20 +174,27 @@ const minAnalyzeAt = 2000
 // import's statements keep the plans made for the tables as they were; on
 // a new database those are plans for empty tables, which read whole tables
 // once they are large. Run in the transaction, ANALYZE sees the import's
-// own rows, and the plans are made afresh. Its lock, held to the end of
-// the import, only keeps autovacuum and other ANALYZEs off these tables.
+// own rows, and the plans are made afresh.
+//
+// ANALYZE takes a lock that VACUUM and CREATE INDEX CONCURRENTLY take too,
+// and holds it to the end of the import. SKIP_LOCKED passes over a table
+// one of them holds rather than waiting, with the merge lock held, behind
+// a VACUUM, or deadlocking with an index build that waits for the import.
+// A table the database role does not own is passed over with a warning
+// too; either way the import goes on with the plans it has.
 func (im *Import) analyzeGrowth(ctx context.Context) error {
 	if int64(im.sum.Cases) < im.analyzeAt {
 		return nil
 	}
 	im.analyzeAt = 2 * int64(im.sum.Cases)
-	_, err := im.tx.Tx.ExecContext(ctx,
-		`ANALYZE contact, premises, service_request, possible_match, action`)
+	_, err := im.tx.Tx.ExecContext(ctx, analyzeSQL)
 	if err != nil {
 		return fmt.Errorf("analyze tables: %w", err)
 	}
 	return nil
 }
+
+const analyzeSQL = `ANALYZE (SKIP_LOCKED) contact, premises, service_request, possible_match, action`
 
 // storedRequest is what a merge needs to know of a stored request.
 type storedRequest struct {

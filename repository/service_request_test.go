@@ -368,3 +368,79 @@ func TestBatchWriteErrorNamesCases(t *testing.T) {
 		}
 	}
 }
+
+// A large import analyses the tables it grows, counting from the requests
+// the database holds: an import rolled back after its ANALYZE leaves
+// pg_class counting its rows, which must not put off the next import's.
+// A table that a VACUUM or an index build holds is passed over, not
+// waited for.
+func TestAnalyzeGrowth(t *testing.T) {
+	defer func(n int64) { minAnalyzeAt = n }(minAnalyzeAt)
+	minAnalyzeAt = 2
+	s := freshStore(t, "analyze")
+	ctx := context.Background()
+	reltuples := func(table string) float64 {
+		t.Helper()
+		var n float64
+		err := s.DB().GetContext(ctx, &n,
+			`SELECT reltuples FROM pg_class WHERE oid = $1::regclass`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	begin := func(name string) *Import {
+		t.Helper()
+		data, f := content(name)
+		im, err := s.Begin(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := im.WriteEvidence(ctx, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		return im
+	}
+
+	im := begin("rolled-back.xml")
+	if _, err := im.MergeAll(ctx, testExport(), "2280",
+		[]*mapping.Case{fullCase(uniq()), fullCase(uniq()), fullCase(uniq())}); err != nil {
+		t.Fatal(err)
+	}
+	im.Rollback()
+	if got := reltuples("service_request"); got != 3 {
+		t.Fatalf("service_request reltuples after the analysed import = %v, want 3", got)
+	}
+
+	// What VACUUM and CREATE INDEX CONCURRENTLY take on contact.
+	holder, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback()
+	if _, err := holder.ExecContext(ctx,
+		`LOCK TABLE contact IN SHARE UPDATE EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	im = begin("analysed.xml")
+	defer im.Rollback()
+	if im.analyzeAt != minAnalyzeAt {
+		t.Errorf("analyzeAt after a rolled-back import = %d, want %d", im.analyzeAt, minAnalyzeAt)
+	}
+	contacts := reltuples("contact")
+	mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := im.MergeAll(mctx, testExport(), "2280",
+		[]*mapping.Case{fullCase(uniq()), fullCase(uniq())}); err != nil {
+		t.Fatalf("MergeAll with contact locked: %v", err)
+	}
+	if got := reltuples("service_request"); got != 2 {
+		t.Errorf("service_request reltuples = %v, want 2: not analysed", got)
+	}
+	if got := reltuples("contact"); got != contacts {
+		t.Errorf("contact reltuples = %v, want %v: a locked table analysed", got, contacts)
+	}
+	if _, err := im.Commit(ctx, testExport(), "2280"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -58,7 +58,6 @@ type Decoder struct {
 	// Two references whose hashes collide (about one chance in a billion
 	// for 200,000 cases) would fail the file as a repeat with other content.
 	seen     map[uint64]uint64
-	seedRefs maphash.Seed
 	problems []Problem
 	omitted  int    // problems beyond maxProblems
 	text     []byte // scratch for element text
@@ -68,11 +67,16 @@ type Decoder struct {
 // until Header or Next is called.
 func NewDecoder(r io.Reader) *Decoder {
 	return &Decoder{
-		source:   &sourceReader{r: r},
-		seen:     make(map[uint64]uint64),
-		seedRefs: maphash.MakeSeed(),
+		source: &sourceReader{r: r},
+		seen:   make(map[uint64]uint64),
 	}
 }
+
+// refSeed keys the hashes of case references. One seed for the process
+// gives a file the same hashes each time it is read, so a file that passes
+// its check is not failed by a collision when it is read again to import
+// it; a seed made at start keeps the collisions out of a file's control.
+var refSeed = maphash.MakeSeed()
 
 // Header reads up to the first Case and returns the export header (version,
 // exportId, generated, Recipient). A fatal problem (empty file, not XML, a
@@ -186,7 +190,7 @@ func Decode(r io.Reader, fn func(*Case) error) (*Export, int, error) {
 // keep records a good case's digest and reports whether Next should return
 // it: not when the same reference was already returned.
 func (d *Decoder) keep(c *Case) bool {
-	key := maphash.String(d.seedRefs, c.Reference)
+	key := maphash.String(refSeed, c.Reference)
 	digest := binary.BigEndian.Uint64(c.Digest[:8])
 	prev, ok := d.seen[key]
 	if !ok {

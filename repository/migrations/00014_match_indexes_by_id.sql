@@ -4,7 +4,8 @@
 -- for a prepared statement (which the import's statements run on) could
 -- otherwise read every trader of a common name, in id order, to find the
 -- one at a postcode. Likewise a trader's premises and a consumer's and
--- trader's other requests.
+-- trader's other requests; the index on a request's consumer alone
+-- gives way to the one on its consumer and trader, which begins with it.
 
 -- +goose Up
 
@@ -24,9 +25,11 @@ CREATE INDEX premises_trader_contact_id_id_idx ON premises (trader_contact_id, i
 DROP INDEX premises_trader_contact_id_idx;
 CREATE INDEX service_request_consumer_trader_id_idx
     ON service_request (consumer_contact_id, trader_contact_id, id);
+DROP INDEX service_request_consumer_contact_id_idx;
 
 -- +goose Down
 
+CREATE INDEX service_request_consumer_contact_id_idx ON service_request (consumer_contact_id);
 DROP INDEX service_request_consumer_trader_id_idx;
 CREATE INDEX premises_trader_contact_id_idx ON premises (trader_contact_id);
 DROP INDEX premises_trader_contact_id_id_idx;

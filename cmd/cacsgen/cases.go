@@ -76,23 +76,34 @@ type (
 // baseTime is when generated contacts start; cases spread over a year.
 var baseTime = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
 
-// Invented values to draw from. Postcodes use the ZZ/XX inward codes that
-// no real address has; names are plainly made up.
+// Invented values to draw from. Postcodes end in a letter no real
+// postcode unit uses (C, I, K, M, O or V), company numbers begin with ZX,
+// which Companies House does not issue, and names are plainly made up.
+// Surnames and trader names are built from parts, so that two people or
+// businesses share a name about as rarely as in a real district: a name
+// drawn from a handful would make every contact a possible match of
+// hundreds of others.
 var (
-	forenames  = []string{"Ada", "Ben", "Carys", "Dev", "Eilidh", "Finn", "Gita", "Hamza", "Iona", "Jude", "Kemi", "Lior", "Zoë", "Siân", "Ciarán"}
-	surnames   = []string{"Example", "Sample", "Testcase", "Madeup", "Fictional", "Placeholder", "O'Invent", "Dummy-Jones", "Müller-Notreal"}
-	titles     = []string{"Mr", "Mrs", "Ms", "Dr", "Mx", ""}
-	streets    = []string{"Orchard Row", "High Street", "Mill Close", "Station Approach", "Bell Yard", "Quarry Lane", "Church Walk"}
-	towns      = []struct{ town, area string }{{"Rochester", "ME1"}, {"Chatham", "ME4"}, {"Gillingham", "ME7"}, {"Ashford", "TN23"}, {"Margate", "CT9"}, {"Dartford", "DA1"}}
-	traders    = []string{"Roofline Fixers Ltd", "Speedy Sofas Online", "Quick Motors", "Bell Yard Bakery", "Crème Kitchens & Bathrooms", "Vape Planet", "Driveway Kings Limited"}
-	products   = []coded{{"A02", "Furniture"}, {"A03", "Kitchen units and fitted furniture"}, {"B02", "Roofing and guttering"}, {"C01", "Second-hand cars"}, {"H77", "Disposable vapes (new code)"}}
-	methods    = []coded{{"SHP", "On trade premises"}, {"DSU", "Doorstep - uninvited (cold call)"}, {"INT", "Internet - trader website"}, {"TEL", "Telephone"}}
-	payments   = []coded{{"CSH", "Cash"}, {"DBC", "Debit card"}, {"CRC", "Credit card"}, {"BTR", "Bank transfer"}}
-	complaints = []coded{{"QD", "Defective goods"}, {"QS", "Substandard service"}, {"NDL", "Non-delivery or late delivery"}, {"AGP", "Aggressive practices or pressure selling"}, {"MIS", "Misleading claims or omissions"}}
-	summaries  = []string{"Goods arrived damaged and the trader will not replace them.", "Work left unfinished after payment in full.", "Trader called uninvited and pressed for a quick decision.", "Price charged was higher than quoted.", "Order never delivered; trader does not answer."}
-	channels   = []string{"Telephone", "Email", "Webform", "Webchat"}
-	ageBands   = []string{"18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"}
-	caseTypes  = []struct {
+	forenames    = []string{"Ada", "Ben", "Carys", "Dev", "Eilidh", "Finn", "Gita", "Hamza", "Iona", "Jude", "Kemi", "Lior", "Zoë", "Siân", "Ciarán", "Ngozi", "Olek", "Priya", "Quinn", "Rhys", "Saoirse", "Tomasz", "Uma", "Viktor", "Wen", "Yusuf", "Aoife", "Bartek", "Chidi", "Dafydd"}
+	surnameRoots = []string{"Example", "Sample", "Testcase", "Madeup", "Fictional", "Placeholder", "Invent", "Dummy", "Notreal", "Mockup", "Pretend", "Standin", "Specimen", "Proxy", "Filler", "Phantom", "Imaginary", "Unreal", "Pseudo", "Fauxe"}
+	surnameEnds  = []string{"", "son", "ley", "ford", "ton", "worth", "field", "by", "well", "wood", "ham", "shaw", "more", "dale", "stone", "bridge", "croft", "hurst", "gate", "wick"}
+	oddSurnames  = []string{"O'Invent", "Dummy-Jones", "Müller-Notreal", "Mac an tSample"}
+	titles       = []string{"Mr", "Mrs", "Ms", "Dr", "Mx", ""}
+	streets      = []string{"Orchard Row", "High Street", "Mill Close", "Station Approach", "Bell Yard", "Quarry Lane", "Church Walk"}
+	towns        = []struct{ town, area string }{{"Rochester", "ME1"}, {"Chatham", "ME4"}, {"Gillingham", "ME7"}, {"Ashford", "TN23"}, {"Margate", "CT9"}, {"Dartford", "DA1"}}
+	unitFirst    = "ABDEFGHJLNPQRSTUWXYZ"
+	unitLast     = "CIKMOV"
+	traderWords  = []string{"Roofline", "Speedy", "Quick", "Bell Yard", "Crème", "Driveway", "Example", "Sample", "Madeup", "Notreal", "Placeholder", "Fictional", "Mockup", "Pretend", "Specimen", "Phantom", "Apex Sample", "Budget Example", "Premier Madeup", "Kwik Notreal", "Elite Pretend", "Value Specimen", "Express Mockup", "Golden Phantom", "Royal Fictional", "County Placeholder", "Invented", "Imaginary", "Pseudo", "Standin", "Apex Example", "Budget Sample", "Premier Mockup", "Kwik Pretend", "Elite Phantom", "Value Madeup", "Express Notreal", "Golden Specimen", "Royal Placeholder", "County Invented", "Ace Standin", "Supreme Pseudo", "Allied Imaginary", "Metro Fictional", "Central Example", "Direct Sample", "Prime Mockup", "Swift Pretend", "Total Phantom", "United Madeup", "Classic Notreal", "Smart Specimen", "First Placeholder", "Star Invented", "Trusty Standin", "Rapid Pseudo"}
+	trades       = []string{"Fixers", "Sofas", "Motors", "Bakery", "Kitchens & Bathrooms", "Vapes", "Roofing", "Builders", "Windows", "Driveways", "Plumbing", "Electrics", "Carpets", "Furniture", "Tyres", "Landscaping", "Boilers", "Solar", "Lofts", "Phones", "Tickets", "Holidays", "Scaffolding", "Locksmiths", "Removals", "Tree Surgeons", "Damp Proofing", "Guttering", "Fencing", "Mobility"}
+	legalSuffix  = []string{" Ltd", " Limited", "", " Online", " & Sons", " Services"}
+	products     = []coded{{"A02", "Furniture"}, {"A03", "Kitchen units and fitted furniture"}, {"B02", "Roofing and guttering"}, {"C01", "Second-hand cars"}, {"H77", "Disposable vapes (new code)"}}
+	methods      = []coded{{"SHP", "On trade premises"}, {"DSU", "Doorstep - uninvited (cold call)"}, {"INT", "Internet - trader website"}, {"TEL", "Telephone"}}
+	payments     = []coded{{"CSH", "Cash"}, {"DBC", "Debit card"}, {"CRC", "Credit card"}, {"BTR", "Bank transfer"}}
+	complaints   = []coded{{"QD", "Defective goods"}, {"QS", "Substandard service"}, {"NDL", "Non-delivery or late delivery"}, {"AGP", "Aggressive practices or pressure selling"}, {"MIS", "Misleading claims or omissions"}}
+	summaries    = []string{"Goods arrived damaged and the trader will not replace them.", "Work left unfinished after payment in full.", "Trader called uninvited and pressed for a quick decision.", "Price charged was higher than quoted.", "Order never delivered; trader does not answer."}
+	channels     = []string{"Telephone", "Email", "Webform", "Webchat"}
+	ageBands     = []string{"18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"}
+	caseTypes    = []struct {
 		code, label, route string
 		trader             bool
 	}{
@@ -145,38 +156,83 @@ func timestamp(r *rand.Rand, t time.Time) string {
 	return t.Format(time.RFC3339)
 }
 
+// Shares of cases about a consumer or a trader an earlier case was about:
+// people seldom complain twice in a year, but a bad trader draws many
+// complaints.
+const (
+	repeatConsumer = 0.05
+	repeatTrader   = 0.35
+)
+
+// consumer returns a new consumer, or now and then one sent before, who
+// may leave out the email they gave then.
 func (g *generator) consumer() *xconsumer {
 	r := g.rng
-	fore, sur := pick(r, forenames), pick(r, surnames)
-	return &xconsumer{
+	if len(g.consumers) > 0 && r.Float64() < repeatConsumer {
+		c := *pick(r, g.consumers)
+		if r.IntN(4) == 0 {
+			c.Email = ""
+		}
+		return &c
+	}
+	g.people++
+	c := &xconsumer{
 		Title:    pick(r, titles),
-		Forename: fore,
-		Surname:  sur,
+		Forename: pick(r, forenames),
+		Surname:  g.surname(),
 		Address:  g.address(),
-		Email:    fmt.Sprintf("person%d@example.invalid", r.IntN(100000)),
+		Email:    fmt.Sprintf("person%d@example.invalid", g.people),
 		AgeBand:  pick(r, ageBands),
 	}
+	g.consumers = append(g.consumers, c)
+	return c
+}
+
+func (g *generator) surname() string {
+	r := g.rng
+	if r.IntN(50) == 0 {
+		return pick(r, oddSurnames)
+	}
+	return pick(r, surnameRoots) + pick(r, surnameEnds)
 }
 
 func (g *generator) address() *xaddress {
 	r := g.rng
 	t := pick(r, towns)
 	return &xaddress{
-		Lines:    []string{fmt.Sprintf("%d %s", 1+r.IntN(200), pick(r, streets))},
-		Town:     t.town,
-		Postcode: fmt.Sprintf("%s %dZZ", t.area, r.IntN(10)),
+		Lines: []string{fmt.Sprintf("%d %s", 1+r.IntN(200), pick(r, streets))},
+		Town:  t.town,
+		Postcode: fmt.Sprintf("%s %d%c%c", t.area, r.IntN(10),
+			unitFirst[r.IntN(len(unitFirst))], unitLast[r.IntN(len(unitLast))]),
 	}
 }
 
+// trader returns a new trader, or often one sent before, which may come
+// without its company number or website this time.
 func (g *generator) trader() *xtrader {
 	r := g.rng
-	t := &xtrader{Name: pick(r, traders), Address: g.address()}
+	if len(g.traders) > 0 && r.Float64() < repeatTrader {
+		t := *pick(r, g.traders)
+		if r.IntN(5) == 0 {
+			t.CompanyNumber = ""
+		}
+		if r.IntN(4) == 0 {
+			t.Website = ""
+		}
+		return &t
+	}
+	g.businesses++
+	t := &xtrader{
+		Name:    pick(r, traderWords) + " " + pick(r, trades) + pick(r, legalSuffix),
+		Address: g.address(),
+	}
 	if r.IntN(2) == 0 {
-		t.CompanyNumber = fmt.Sprintf("%08d", 9000000+r.IntN(99999))
+		t.CompanyNumber = fmt.Sprintf("ZX%06d", g.businesses%1000000)
 	}
 	if r.IntN(3) == 0 {
-		t.Website = fmt.Sprintf("www.trader%d.example", r.IntN(1000))
+		t.Website = fmt.Sprintf("www.trader%d.example", g.businesses)
 	}
+	g.traders = append(g.traders, t)
 	return t
 }
 

@@ -65,6 +65,13 @@ type generator struct {
 	sent []*xcase // cases sent so far, the latest version of each
 	next int      // serial number of the next new case
 
+	// The consumers and traders sent so far, which later cases may be
+	// about again, and how many of each were made.
+	consumers  []*xconsumer
+	traders    []*xtrader
+	people     int
+	businesses int
+
 	// Updates come only from earlier files, and a case appears once in a
 	// file, since a reference repeated with other content fails the file.
 	fileStart int

@@ -11,6 +11,7 @@ package repository
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,7 +32,10 @@ type Store struct {
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pq.NewConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open database: %w", err)
+		// The parser's message quotes the text it could not read, which
+		// may be part of the password: a password with a "%", "/" or "@"
+		// not percent-encoded is read as something else.
+		return nil, errBadDSN
 	}
 	// A statement with parameters then takes one round trip rather than
 	// two (parse, then bind and execute). Every []byte the package sends
@@ -49,6 +53,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	return &Store{db: db, stmts: newStatements(db), now: time.Now}, nil
 }
+
+var errBadDSN = errors.New("the connection string cannot be read " +
+	"(not shown: it may hold the password); check its form, and that a URL's " +
+	"password has its special characters percent-encoded")
 
 // Close closes the pool. Imports still open fail.
 func (s *Store) Close() error {

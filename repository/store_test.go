@@ -198,3 +198,23 @@ func TestStatementStaleAfterSchemaChange(t *testing.T) {
 		t.Errorf("requests after the retry: got %d, want 1", n)
 	}
 }
+
+// A connection string the driver cannot parse is refused without its text:
+// the parser would quote the part it could not read, often the password.
+func TestOpenBadDSNHidesPassword(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://cacsd:se%ecret@127.0.0.1/cacsd",
+		"postgres://cacsd:se/cret@127.0.0.1:5432/cacsd",
+		"postgres://cacsd:secret@127.0.0.1:bad/cacsd",
+		"host=127.0.0.1 password='se cret",
+	} {
+		_, err := Open(context.Background(), dsn)
+		if err == nil {
+			t.Errorf("Open(%q): no error", dsn)
+			continue
+		}
+		if strings.Contains(err.Error(), "cret") {
+			t.Errorf("Open(%q) = %q: the password shows", dsn, err)
+		}
+	}
+}

@@ -439,8 +439,13 @@ func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
 			if d.dbQuiet {
 				level = zap.DebugLevel
 			}
-			d.log.Log(level, "database unavailable; files wait in the inbox",
-				zap.String("op", err.Op), zap.Error(err.Err))
+			msg := "database unavailable; files wait in the inbox"
+			if repository.Misconfigured(err.Err) {
+				level = zap.ErrorLevel
+				msg = "database refuses cacsd's statements (privileges, schema, " +
+					"credentials or a read-only server); files wait in the inbox"
+			}
+			d.log.Log(level, msg, zap.String("op", err.Op), zap.Error(err.Err))
 		}
 		return
 	}

@@ -19,8 +19,9 @@ import (
 // for a serialization failure or deadlock; or the context expired or was
 // canceled (the daemon is stopping); or the file could not be read or
 // changed while it was (ErrEvidenceMismatch); or a prepared statement went
-// stale under a schema change (StaleStatementError). Errors in the data, such as
-// a value out of range or a constraint violated, are permanent.
+// stale under a schema change (StaleStatementError); or the database
+// refused cacsd's own statements (Misconfigured). Errors in the data, such
+// as a value out of range or a constraint violated, are permanent.
 func Transient(err error) bool {
 	var re *readError
 	var stale *StaleStatementError
@@ -58,7 +59,7 @@ func Transient(err error) bool {
 			"55000": // database not accepting connections (ALLOW_CONNECTIONS false)
 			return true
 		}
-		return false
+		return Misconfigured(err)
 	}
 
 	var ne net.Error
@@ -76,6 +77,27 @@ func Transient(err error) bool {
 		}
 	}
 	return false
+}
+
+// Misconfigured reports whether err is the database refusing cacsd's own
+// statements rather than a file's data: a privilege missing, a table or
+// column the statement names not there (a schema older or newer than this
+// build), the wrong password or database, or a server that takes reads
+// only (a standby after a failover). No file is at fault, so each waits
+// until an operator puts it right. Transient includes these.
+func Misconfigured(err error) bool {
+	pe := pq.As(err)
+	if pe == nil {
+		return false
+	}
+	switch pe.Code.Class() {
+	case "28", // invalid authorization: wrong password, role not allowed
+		"3D", // invalid catalog name: no such database
+		"3F", // invalid schema name
+		"42": // syntax error or access rule violation: no privilege, no such table or column
+		return true
+	}
+	return pe.Code == "25006" // read-only SQL transaction
 }
 
 var transientMessages = []string{

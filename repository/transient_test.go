@@ -2,6 +2,7 @@ package repository
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -36,6 +37,19 @@ func TestTransient(t *testing.T) {
 	}()
 	dataErr := func() error {
 		_, err := s.DB().ExecContext(ctx, `SELECT 'not a date'::date`)
+		return err
+	}()
+	undefinedErr := func() error {
+		_, err := s.DB().ExecContext(ctx, `SELECT no_such_column FROM contact`)
+		return err
+	}()
+	readOnlyErr := func() error {
+		tx, err := s.DB().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		_, err = tx.ExecContext(ctx, `DELETE FROM contact WHERE id = 0`)
 		return err
 	}()
 	readErr := func() error {
@@ -78,7 +92,11 @@ func TestTransient(t *testing.T) {
 		{"lock not available", &pq.Error{Code: "55P03"}, true},
 		{"numeric out of range", &pq.Error{Code: "22003"}, false},
 		{"check violation", &pq.Error{Code: "23514"}, false},
-		{"syntax error", &pq.Error{Code: "42601"}, false},
+		{"no such column", undefinedErr, true},
+		{"read-only server", readOnlyErr, true},
+		{"no privilege", &pq.Error{Code: "42501"}, true},
+		{"wrong password", &pq.Error{Code: "28P01"}, true},
+		{"no such database", &pq.Error{Code: "3D000"}, true},
 		{"starting up", errors.New("pq: the database system is starting up"), true},
 		{"shutting down", errors.New("pq: the database system is shutting down"), true},
 		{"evidence mismatch", fmt.Errorf("x: %w", ErrEvidenceMismatch), true},

@@ -165,3 +165,43 @@ func TestDatabaseOutageFilesWait(t *testing.T) {
 		t.Errorf("service requests: got %d, want %d", n, 2*len(arrived))
 	}
 }
+
+// A database that refuses cacsd's own statements (here a column renamed
+// under it, as a schema from another version would) is no fault of the
+// file: the file waits in the inbox, the daemon says why at error, and the
+// file is imported once the schema is put right.
+func TestSchemaMismatchFilesWait(t *testing.T) {
+	url := repotest.New(t, "mismatch")
+	root := t.TempDir()
+	p := startDaemon(t, url, root, "--custodian", "2280")
+	db := openDB(t, url)
+	rename := func(from, to string) {
+		t.Helper()
+		_, err := db.Exec(`ALTER TABLE service_request_note RENAME COLUMN ` + from + ` TO ` + to)
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	rename("text", "body")
+	inbox := filepath.Join(root, "inbox")
+	copyData(t, genExport("MIS", 3), filepath.Join(inbox, "waits.xml"))
+	eventually(t, 30*time.Second, "the refusal to be logged", func() bool {
+		return strings.Contains(p.out.String(), "database refuses cacsd's statements")
+	})
+	time.Sleep(2 * time.Second) // a retry or two
+	if f := dirNames(t, filepath.Join(root, "failed")); len(f) != 0 {
+		t.Fatalf("failed/ holds %v; want the file to wait", f)
+	}
+	if got := dirNames(t, inbox); len(got) != 1 {
+		t.Fatalf("inbox holds %v; want waits.xml", got)
+	}
+
+	rename("body", "text")
+	eventually(t, time.Minute, "the file to be imported", p.inboxEmpty(t))
+	if n := count(t, db, `SELECT count(*) FROM import_file WHERE status = 'imported'`); n != 1 {
+		t.Errorf("%d files imported, want 1", n)
+	}
+	if f := dirNames(t, filepath.Join(root, "failed")); len(f) != 0 {
+		t.Errorf("failed/ holds %v; want nothing", f)
+	}
+}

@@ -326,12 +326,16 @@ func (e *permanentError) Unwrap() error { return e.err }
 // reason says why the database refused the file without quoting the
 // database's message, which may echo a value from the file.
 func (e *permanentError) reason() string {
+	what := "the file's data during " + e.op
+	var batch *repository.WriteCasesError
+	if errors.As(e.err, &batch) {
+		what = "the data of " + batch.Cases() + " of the file"
+	}
 	var coded interface{ SQLState() string }
 	if errors.As(e.err, &coded) {
-		return fmt.Sprintf("database refused the file's data during %s (SQLSTATE %s)",
-			e.op, coded.SQLState())
+		return fmt.Sprintf("database refused %s (SQLSTATE %s)", what, coded.SQLState())
 	}
-	return fmt.Sprintf("database refused the file's data during %s", e.op)
+	return "database refused " + what
 }
 
 // fail records a rejected file and moves it to failed/ with its report.

@@ -177,25 +177,30 @@ func (im *Import) flush(ctx context.Context) error {
 
 // failed is the error for the failure, err, to write the pending rows.
 func (p *pendingRows) failed(err error) error {
-	return &writeCasesError{first: p.first, last: p.first + p.cases - 1, err: err}
+	return &WriteCasesError{First: p.first, Last: p.first + p.cases - 1, err: err}
 }
 
-// writeCasesError is a failure to write the rows of cases first to last,
-// numbered by their place in the file. Which of them was at fault, the
-// database does not say.
-type writeCasesError struct {
-	first, last int
+// WriteCasesError is a failure to write the rows of cases First to Last,
+// numbered by their place in the file from 1. Which of them was at fault,
+// the database does not say.
+type WriteCasesError struct {
+	First, Last int
 	err         error
 }
 
-func (e *writeCasesError) Error() string {
-	if e.first == e.last {
-		return fmt.Sprintf("write case %d of the file: %v", e.first, e.err)
+// Cases names the cases, as "case 3" or "cases 1 to 256".
+func (e *WriteCasesError) Cases() string {
+	if e.First == e.Last {
+		return fmt.Sprintf("case %d", e.First)
 	}
-	return fmt.Sprintf("write cases %d to %d of the file: %v", e.first, e.last, e.err)
+	return fmt.Sprintf("cases %d to %d", e.First, e.Last)
 }
 
-func (e *writeCasesError) Unwrap() error { return e.err }
+func (e *WriteCasesError) Error() string {
+	return fmt.Sprintf("write %s of the file: %v", e.Cases(), e.err)
+}
+
+func (e *WriteCasesError) Unwrap() error { return e.err }
 
 // args are the parameters $1 to $39 of flushSQL for the pending rows of
 // import file fileID.

@@ -140,7 +140,7 @@ func (im *Import) MergeAll(ctx context.Context, exp *mapping.Export, custodian s
 	for i, c := range cases {
 		cur, exists := stored[c.Reference]
 		act, after, err := im.merge(ctx, custodian, c, cur, exists)
-		var batch *writeCasesError
+		var batch *WriteCasesError
 		if errors.As(err, &batch) {
 			return nil, err // names the cases whose rows it could not write
 		}

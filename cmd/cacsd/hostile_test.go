@@ -154,3 +154,30 @@ func TestHostileFiles(t *testing.T) {
 		}
 	}
 }
+
+// Rows the database refuses in a batch fail the file with a reason that
+// names the cases of the batch, and leave the database untouched.
+func TestRefusedBatchNamesCases(t *testing.T) {
+	url := repotest.New(t, "refused")
+	root := t.TempDir()
+	p := startDaemon(t, url, root, "--custodian", "2280")
+	db := openDB(t, url)
+	// Stands for a rule a council added to its database.
+	if _, err := db.Exec(`ALTER TABLE case_version ADD CONSTRAINT no_versions
+        CHECK (service_request_id < 0) NOT VALID`); err != nil {
+		t.Fatal(err)
+	}
+	copyData(t, genExport("REF", 300), filepath.Join(root, "inbox", "refused.xml"))
+	failedDir := filepath.Join(root, "failed")
+	eventually(t, time.Minute, "the file to fail", func() bool {
+		return len(dirNames(t, failedDir)) == 2
+	})
+	report := string(mustRead(t, filepath.Join(failedDir, "refused.xml.error.json")))
+	if want := "the data of cases 1 to 256 of the file (SQLSTATE 23514)"; !strings.Contains(report, want) {
+		t.Errorf("report does not say %q: %s", want, report)
+	}
+	if n := count(t, db, `SELECT count(*) FROM service_request`); n != 0 {
+		t.Errorf("%d requests written, want none", n)
+	}
+	p.stop(t)
+}

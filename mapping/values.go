@@ -42,7 +42,7 @@ var (
 var (
 	errTimestamp = errors.New("not a timestamp (want 2026-11-29T14:02:00Z or 29/11/2026 14:02)")
 	errNoSuchDay = errors.New("no such date or time")
-	errEarly     = errors.New("year before 1900")
+	errYear      = errors.New("year before 1900 or after 9999")
 	errDate      = errors.New("not a date (want 2026-11-29 or 29/11/2026)")
 	errMoney     = errors.New("not an amount (want e.g. 1250.00 or £1,250.00)")
 	errNegative  = errors.New("negative amount")
@@ -51,10 +51,21 @@ var (
 	errSequence  = errors.New("not a non-negative integer")
 )
 
-// minYear is the earliest year a date or time may have. An earlier one is a
-// typing error (1026 for 2026), and year 0, which PostgreSQL's calendar
-// lacks, would otherwise fail the file in the database, not here.
-const minYear = 1900
+// minYear and maxYear bound the year of a date or time, in UTC. An earlier
+// one is a typing error (1026 for 2026), and year 0, which PostgreSQL's
+// calendar lacks, would otherwise fail the file in the database, not here;
+// a later one (9999-12-31T23:59-01:00 is in year 10000 in UTC) cannot be
+// written in a case's stored version.
+const (
+	minYear = 1900
+	maxYear = 9999
+)
+
+// inYears reports whether t's year in UTC is within minYear to maxYear.
+func inYears(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= minYear && y <= maxYear
+}
 
 // parseTimestamp reads an ISO 8601 or UK-style timestamp and returns it in
 // UTC. One written without a zone is Europe/London time.
@@ -84,8 +95,8 @@ func parseTimestamp(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, errNoSuchDay // 31/02, 25:00
 	}
-	if t.Year() < minYear {
-		return time.Time{}, errEarly
+	if !inYears(t) {
+		return time.Time{}, errYear
 	}
 	return t.UTC(), nil
 }
@@ -105,8 +116,8 @@ func parseDate(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, errNoSuchDay
 	}
-	if t.Year() < minYear {
-		return time.Time{}, errEarly
+	if !inYears(t) {
+		return time.Time{}, errYear
 	}
 	return t, nil
 }

@@ -36,6 +36,9 @@ func TestParseTimestamp(t *testing.T) {
 		{"empty", "", time.Time{}, true},
 		{"year 0", "0000-01-01T00:00:00Z", time.Time{}, true},
 		{"year 1899", "31/12/1899 23:59", time.Time{}, true},
+		{"1899 in UTC", "1900-01-01T00:30:00+01:00", time.Time{}, true},
+		{"year 10000 in UTC", "9999-12-31T23:59:00-01:00", time.Time{}, true},
+		{"last minute of 9999", "9999-12-31T23:59:00Z", time.Date(9999, 12, 31, 23, 59, 0, 0, time.UTC), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

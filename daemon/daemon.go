@@ -440,10 +440,16 @@ func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
 				level = zap.DebugLevel
 			}
 			msg := "database unavailable; files wait in the inbox"
-			if repository.Misconfigured(err.Err) {
+			var coded interface{ SQLState() string }
+			switch {
+			case repository.Misconfigured(err.Err):
 				level = zap.ErrorLevel
 				msg = "database refuses cacsd's statements (privileges, schema, " +
 					"credentials or a read-only server); files wait in the inbox"
+			case errors.As(err.Err, &coded) && coded.SQLState() == "55P03":
+				level = zap.WarnLevel
+				msg = "another session holds a row the import must change; " +
+					"files wait in the inbox"
 			}
 			d.log.Log(level, msg, zap.String("op", err.Op), zap.Error(err.Err))
 		}

@@ -105,14 +105,15 @@ func (s *Store) Begin(ctx context.Context, f FileInfo) (*Import, error) {
 	return im, nil
 }
 
-// startSQL limits the time the transaction may sit idle, has its prepared
-// statements run on generic plans, and tries the lock on the file's hash,
-// in one round trip. The import's statements find rows through indexes
+// startSQL limits the time the transaction may sit idle and the time any
+// statement may wait for a row lock, has its prepared statements run on
+// generic plans, and tries the lock on the file's hash, in one round trip. The import's statements find rows through indexes
 // whatever the values, so a plan made once per connection serves every
 // run; left to itself PostgreSQL plans the larger statements afresh each
 // time, which cost more than running them.
 const startSQL = `
 SELECT set_config('idle_in_transaction_session_timeout', $1, true) IS NOT NULL
+   AND set_config('lock_timeout', $3, true) IS NOT NULL
    AND set_config('plan_cache_mode', 'force_generic_plan', true) IS NOT NULL
    AND pg_try_advisory_xact_lock($2)`
 
@@ -133,7 +134,7 @@ SELECT (SELECT id FROM inserted) AS id,
 
 func (im *Import) start(ctx context.Context, key int64) error {
 	var locked bool
-	err := im.tx.GetContext(ctx, &locked, startSQL, idleInTransactionTimeout, key)
+	err := im.tx.GetContext(ctx, &locked, startSQL, idleInTransactionTimeout, key, rowLockTimeout)
 	if err != nil {
 		return fmt.Errorf("begin import: %w", err)
 	}

@@ -34,6 +34,15 @@ func fileLockKey(sha string) (int64, error) {
 // A wait runs turn after turn until the lock is free. Tests shorten it.
 var lockWaitTurn = "1min"
 
+// rowLockTimeout bounds an import's wait for a row another session holds
+// locked: an officer's tool in the middle of changing a request or a
+// contact the file updates. Past it the import fails with lock_not_available,
+// which is Transient, and the file is tried again later, rather than
+// waiting past the connection's I/O timeout with the merge lock held,
+// which would leave the server still waiting, and every import behind it,
+// after the client had given up. Tests shorten it.
+var rowLockTimeout = "1min"
+
 // idleInTransactionTimeout ends, on the server, a session whose client
 // vanished (a daemon cut off by the network) in the middle of an import,
 // so that its locks do not hold up every other import for hours.

@@ -69,9 +69,9 @@ func TestMergeLockWait(t *testing.T) {
 			done <- err
 			return
 		}
-		if timeouts != "0 100ms" {
-			t.Errorf("lock_timeout and statement_timeout after the wait = %q, want 0 100ms",
-				timeouts)
+		if want := rowLockTimeout + " 100ms"; timeouts != want {
+			t.Errorf("lock_timeout and statement_timeout after the wait = %q, want %q",
+				timeouts, want)
 		}
 		_, err = im.Commit(ctx, testExport(), "2280")
 		done <- err
@@ -124,5 +124,66 @@ func TestMergeLockWaitCancelled(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("cancelled wait for the merge lock did not stop")
+	}
+}
+
+// A request another session holds locked (an officer's tool in the middle
+// of a change) makes an import that updates it give up after
+// rowLockTimeout with a Transient error, its merge lock released, and the
+// import succeeds once the row is free.
+func TestRowLockTimeout(t *testing.T) {
+	rowLockTimeout = "200ms"
+	t.Cleanup(func() { rowLockTimeout = "1min" })
+	s := openStore(t)
+	ctx := context.Background()
+	c := fullCase(uniq())
+	importNew(t, s, c)
+	up := *c
+	up.UpdateSequence = 2
+
+	officer, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer officer.Rollback()
+	if _, err := officer.ExecContext(ctx, `SELECT id FROM service_request
+        WHERE case_reference = $1 FOR UPDATE`, c.Reference); err != nil {
+		t.Fatal(err)
+	}
+	update := func() error {
+		data, f := content("update.xml")
+		im, err := s.Begin(ctx, f)
+		if err != nil {
+			return err
+		}
+		defer im.Rollback()
+		if err := im.WriteEvidence(ctx, bytes.NewReader(data)); err != nil {
+			return err
+		}
+		if _, err := im.Merge(ctx, testExport(), "2280", &up); err != nil {
+			return err
+		}
+		_, err = im.Commit(ctx, testExport(), "2280")
+		return err
+	}
+	err = update()
+	if err == nil || !Transient(err) {
+		t.Fatalf("update of a locked request: err = %v, want a Transient error", err)
+	}
+	// The merge lock went with the failed import: another import takes it.
+	other, err := beginMerge(ctx, s)
+	if err != nil {
+		t.Fatalf("import after the timed-out one: %v", err)
+	}
+	other.Rollback()
+
+	if err := officer.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := update(); err != nil {
+		t.Fatalf("update once the row is free: %v", err)
+	}
+	if got := requestRow(t, s, c.Reference).UpdateSequence; got != 2 {
+		t.Errorf("update_sequence = %d, want 2", got)
 	}
 }

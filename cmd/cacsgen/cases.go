@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -93,7 +95,8 @@ var (
 	towns        = []struct{ town, area string }{{"Rochester", "ME1"}, {"Chatham", "ME4"}, {"Gillingham", "ME7"}, {"Ashford", "TN23"}, {"Margate", "CT9"}, {"Dartford", "DA1"}}
 	unitFirst    = "ABDEFGHJLNPQRSTUWXYZ"
 	unitLast     = "CIKMOV"
-	traderWords  = []string{"Roofline", "Speedy", "Quick", "Bell Yard", "Crème", "Driveway", "Example", "Sample", "Madeup", "Notreal", "Placeholder", "Fictional", "Mockup", "Pretend", "Specimen", "Phantom", "Apex Sample", "Budget Example", "Premier Madeup", "Kwik Notreal", "Elite Pretend", "Value Specimen", "Express Mockup", "Golden Phantom", "Royal Fictional", "County Placeholder", "Invented", "Imaginary", "Pseudo", "Standin", "Apex Example", "Budget Sample", "Premier Mockup", "Kwik Pretend", "Elite Phantom", "Value Madeup", "Express Notreal", "Golden Specimen", "Royal Placeholder", "County Invented", "Ace Standin", "Supreme Pseudo", "Allied Imaginary", "Metro Fictional", "Central Example", "Direct Sample", "Prime Mockup", "Swift Pretend", "Total Phantom", "United Madeup", "Classic Notreal", "Smart Specimen", "First Placeholder", "Star Invented", "Trusty Standin", "Rapid Pseudo"}
+	traderFirst  = []string{"Roofline", "Speedy", "Quick", "Bell Yard", "Crème", "Apex", "Budget", "Premier", "Kwik", "Elite", "Value", "Express", "Golden", "Royal", "County", "Ace", "Supreme", "Allied", "Metro", "Central", "Direct", "Prime", "Swift", "Total", "United", "Classic", "Smart", "First", "Star", "Trusty", "Rapid", "Driveway", "Orchard", "Quarry", "Harbour", "Meadow", "Beacon", "Summit", "Pioneer", "Heritage"}
+	traderSecond = []string{"Example", "Sample", "Madeup", "Notreal", "Placeholder", "Fictional", "Mockup", "Pretend", "Specimen", "Phantom", "Invented", "Imaginary", "Pseudo", "Standin", "Testcase", "Dummy", "Filler", "Proxy", "Unreal", "Fauxe"}
 	trades       = []string{"Fixers", "Sofas", "Motors", "Bakery", "Kitchens & Bathrooms", "Vapes", "Roofing", "Builders", "Windows", "Driveways", "Plumbing", "Electrics", "Carpets", "Furniture", "Tyres", "Landscaping", "Boilers", "Solar", "Lofts", "Phones", "Tickets", "Holidays", "Scaffolding", "Locksmiths", "Removals", "Tree Surgeons", "Damp Proofing", "Guttering", "Fencing", "Mobility"}
 	legalSuffix  = []string{" Ltd", " Limited", "", " Online", " & Sons", " Services"}
 	products     = []coded{{"A02", "Furniture"}, {"A03", "Kitchen units and fitted furniture"}, {"B02", "Roofing and guttering"}, {"C01", "Second-hand cars"}, {"H77", "Disposable vapes (new code)"}}
@@ -181,7 +184,7 @@ func (g *generator) consumer() *xconsumer {
 		Forename: pick(r, forenames),
 		Surname:  g.surname(),
 		Address:  g.address(),
-		Email:    fmt.Sprintf("person%d@example.invalid", g.people),
+		Email:    fmt.Sprintf("person%d.%s@example.invalid", g.people, g.ns),
 		AgeBand:  pick(r, ageBands),
 	}
 	g.consumers = append(g.consumers, c)
@@ -223,17 +226,28 @@ func (g *generator) trader() *xtrader {
 	}
 	g.businesses++
 	t := &xtrader{
-		Name:    pick(r, traderWords) + " " + pick(r, trades) + pick(r, legalSuffix),
+		Name: pick(r, traderFirst) + " " + pick(r, traderSecond) + " " + pick(r, trades) +
+			pick(r, legalSuffix),
 		Address: g.address(),
 	}
 	if r.IntN(2) == 0 {
-		t.CompanyNumber = fmt.Sprintf("ZX%06d", g.businesses%1000000)
+		t.CompanyNumber = g.companyNumber()
 	}
 	if r.IntN(3) == 0 {
-		t.Website = fmt.Sprintf("www.trader%d.example", g.businesses)
+		t.Website = fmt.Sprintf("www.trader%d-%s.example", g.businesses, g.ns)
 	}
 	g.traders = append(g.traders, t)
 	return t
+}
+
+// companyNumber is the number of the newest trader: ZX, which Companies
+// House does not issue, then six base-36 digits from ten bits of the
+// prefix's hash and the trader's serial number, so that exports made with
+// different prefixes seldom share one.
+func (g *generator) companyNumber() string {
+	v := uint64(g.prefixHash&0x3ff)<<21 | uint64(g.businesses&(1<<21-1))
+	n := strings.ToUpper(strconv.FormatUint(v, 36))
+	return "ZX" + strings.Repeat("0", 6-len(n)) + n
 }
 
 func (g *generator) purchase(received time.Time) *xpurchase {

@@ -5,8 +5,10 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"time"
 
@@ -38,11 +40,16 @@ func (o options) validate() error {
 	if _, _, err := encoderFor(o.encoding); err != nil {
 		errs = append(errs, err)
 	}
-	if o.prefix == "" || strings.ToUpper(o.prefix) != o.prefix {
-		errs = append(errs, errors.New("--prefix must be upper-case letters or digits"))
+	if !prefixPattern.MatchString(o.prefix) {
+		errs = append(errs, errors.New("--prefix must be 1 to 24 upper-case letters, "+
+			"digits or hyphens, beginning with a letter or digit"))
 	}
 	return errors.Join(errs...)
 }
+
+// prefixPattern is what a case reference may begin with: with the eight
+// digits after it, a reference of the export format, and a file name.
+var prefixPattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{0,23}$`)
 
 // encoderFor returns the encoder and the label for the XML declaration.
 func encoderFor(name string) (*encoding.Encoder, string, error) {
@@ -71,6 +78,11 @@ type generator struct {
 	traders    []*xtrader
 	people     int
 	businesses int
+	// ns and prefixHash come from the prefix, and keep the emails,
+	// websites and company numbers of exports made with different
+	// prefixes apart, as their case references are.
+	ns         string
+	prefixHash uint32
 
 	// Updates come only from earlier files, and a case appears once in a
 	// file, since a reference repeated with other content fails the file.
@@ -79,7 +91,10 @@ type generator struct {
 }
 
 func newGenerator(o options) *generator {
-	return &generator{opts: o, rng: rand.New(rand.NewPCG(o.seed, 0x6361637364))}
+	h := fnv.New32a()
+	h.Write([]byte(o.prefix))
+	return &generator{opts: o, rng: rand.New(rand.NewPCG(o.seed, 0x6361637364)),
+		ns: strings.ToLower(o.prefix), prefixHash: h.Sum32()}
 }
 
 // export writes export number i to w.

@@ -78,9 +78,51 @@ func TestSameSeedSameFiles(t *testing.T) {
 func TestOptionsRejected(t *testing.T) {
 	for _, args := range [][]string{
 		{"--files", "0"}, {"--updates", "1.5"}, {"--encoding", "ebcdic"}, {"--prefix", "low"},
+		{"--prefix", "../ESC"}, {"--prefix", "X Y"}, {"--prefix", "Ü"}, {"--prefix", ""},
+		{"--prefix", "-X"}, {"--prefix", "ABCDEFGHIJKLMNOPQRSTUVWXY"},
 	} {
 		if err := run(append([]string{"--out", t.TempDir()}, args...)); err == nil {
 			t.Errorf("cacsgen %v: no error", args)
+		}
+	}
+}
+
+// Exports made with different prefixes, meant for one database, share no
+// email, website or company number: each is one invented person or
+// business, and a shared one would merge two of them.
+func TestPrefixesKeepContactsApart(t *testing.T) {
+	keys := func(prefix string) map[string]bool {
+		dir := generate(t, "--cases", "300", "--prefix", prefix)
+		data, err := os.ReadFile(filepath.Join(dir, prefix+"-000001.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]bool{}
+		_, _, err = mapping.Decode(bytes.NewReader(data), func(c *mapping.Case) error {
+			if p := c.Consumer; p != nil && p.Email != "" {
+				m[p.Email] = true
+			}
+			if tr := c.Trader; tr != nil {
+				for _, v := range []string{tr.CompanyNumber, tr.Website} {
+					if v != "" {
+						m[v] = true
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	a, b := keys("MD"), keys("ODDU")
+	if len(a) < 100 {
+		t.Fatalf("only %d emails, websites and company numbers in 300 cases", len(a))
+	}
+	for k := range a {
+		if b[k] {
+			t.Errorf("%s is in the exports of both prefixes", k)
 		}
 	}
 }

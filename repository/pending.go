@@ -19,10 +19,12 @@ const maxPendingCases = 256
 
 // pendingRows are the rows of merged cases that nothing later in the
 // import reads back: the file link, first actions, audit events, versions,
-// complaint codes, agencies, notes and the new contacts' possible matches. They are written together, in one
-// statement, by flush: every maxPendingCases cases, before Commit, and
-// before a case whose request already has rows waiting (the same reference
-// twice in one file), so that the second case sees what the first wrote.
+// complaint codes, agencies, notes and the new contacts' possible matches.
+// They are written together, in one statement, by flush: every
+// maxPendingCases cases, before Commit, and before a case whose request
+// already has rows waiting, so that the second case sees what the first
+// wrote. (The decoder never passes on the same reference twice from one
+// file, but a caller merging cases of its own may.)
 // Each slice group holds one column per field, as the statement takes them.
 type pendingRows struct {
 	requests map[int64]bool // the requests with rows waiting

@@ -299,6 +299,8 @@ func (im *Importer) write(ctx context.Context, f *os.File, exp *mapping.Export,
 	if err != nil {
 		return dbError("commit import", err)
 	}
+	// A case repeated with the same content counts once, as in import_file.
+	res.Cases = sum.Cases
 	res.Created, res.Updated, res.Unchanged = sum.Created, sum.Updated, sum.Unchanged
 	res.Unknown = sum.UnknownCodes
 	return nil

@@ -313,15 +313,21 @@ func looksPersonal(s string) bool {
 		return false
 	case countDigits(s) > maxShownDigits:
 		return true
+	case len(s) > maxBareDigits && countDigits(s) == len(s):
+		return true // an account number, a customer number
 	}
 	return !amountShape.MatchString(s) && !codeLike(s)
 }
 
 // codeLike reports whether s has the shape of a CACS code: capitals and
 // digits, at most three letters in a row, and no letter after a digit
-// (NEW1 and TC-CR, not ME44ZZ).
+// (NEW1 and TC-CR, not ME44ZZ); a code without letters is digits alone
+// (2280, not the sort code 12-34-56).
 func codeLike(s string) bool {
 	if !codeShape.MatchString(s) || maxLetterRun(s) > maxCodeLetters {
+		return false
+	}
+	if maxLetterRun(s) == 0 && countDigits(s) != len(s) {
 		return false
 	}
 	digit := false
@@ -357,6 +363,10 @@ func maxLetterRun(s string) int {
 // maxShownDigits is the most digits a shown amount or code may have: a
 // UK telephone number has ten or eleven.
 const maxShownDigits = 9
+
+// maxBareDigits is the longest run of digits alone that is shown: an
+// amount or a custodian code; eight digits may be a bank account.
+const maxBareDigits = 6
 
 // The shapes a problem message may quote.
 var (

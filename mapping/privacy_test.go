@@ -119,6 +119,13 @@ func TestQuoteWithholdsPersonalShapes(t *testing.T) {
 		{"7700-90-0123", true},
 		{"CACS2611290001", true},
 		{"H77", false},
+		{"12345678", true},
+		{"1234567", true},
+		{"125000", false},
+		{"2280", false},
+		{"12-34-56", true},
+		{"12/34", true},
+		{"1.0", false},
 		{"2026-11-29", false},
 	} {
 		got := strings.Contains(quote(tc.in), "withheld")

@@ -107,10 +107,11 @@ func (s *Store) Begin(ctx context.Context, f FileInfo) (*Import, error) {
 
 // startSQL limits the time the transaction may sit idle and the time any
 // statement may wait for a row lock, has its prepared statements run on
-// generic plans, and tries the lock on the file's hash, in one round trip. The import's statements find rows through indexes
-// whatever the values, so a plan made once per connection serves every
-// run; left to itself PostgreSQL plans the larger statements afresh each
-// time, which cost more than running them.
+// generic plans, and tries the lock on the file's hash, in one round trip.
+// The import's statements find rows through indexes whatever the values,
+// so a plan made once per connection serves every run; left to itself
+// PostgreSQL plans the larger statements afresh each time, which cost more
+// than running them.
 const startSQL = `
 SELECT set_config('idle_in_transaction_session_timeout', $1, true) IS NOT NULL
    AND set_config('lock_timeout', $3, true) IS NOT NULL

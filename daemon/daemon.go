@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -54,6 +55,9 @@ type Daemon struct {
 	dbRetryAt time.Time // next probe while the database is down
 	dbUpAt    time.Time // when the database last came back
 	dbQuiet   bool      // this outage follows the last too closely to log
+	// refused is why the database refuses cacsd's statements (see
+	// repository.Misconfigured), or nil; /readyz reports it.
+	refused atomic.Pointer[string]
 }
 
 // tracked is what the daemon knows of one file in the inbox.
@@ -443,6 +447,8 @@ func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
 			var coded interface{ SQLState() string }
 			switch {
 			case repository.Misconfigured(err.Err):
+				why := err.Op + ": " + err.Err.Error()
+				d.refused.Store(&why)
 				level = zap.ErrorLevel
 				msg = "database refuses cacsd's statements (privileges, schema, " +
 					"credentials or a read-only server); files wait in the inbox"
@@ -463,6 +469,7 @@ func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
 
 func (d *Daemon) databaseUp() {
 	d.dbRetries = 0
+	d.refused.Store(nil)
 	if d.dbDown {
 		d.dbDown = false
 		d.dbUpAt = time.Now()

@@ -95,6 +95,9 @@ func (d *Daemon) CheckReady(ctx context.Context) error {
 	if err := d.store.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
+	if why := d.refused.Load(); why != nil {
+		return fmt.Errorf("database refuses cacsd's statements: %s", *why)
+	}
 	for _, f := range []struct{ name, dir string }{
 		{"inbox", d.cfg.Inbox}, {"processed", d.cfg.Processed}, {"failed", d.cfg.Failed},
 	} {

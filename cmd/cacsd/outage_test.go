@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -188,6 +189,10 @@ func TestSchemaMismatchFilesWait(t *testing.T) {
 	eventually(t, 30*time.Second, "the refusal to be logged", func() bool {
 		return strings.Contains(p.out.String(), "database refuses cacsd's statements")
 	})
+	if code, body := p.get(t, "/readyz"); code != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "refuses") {
+		t.Errorf("GET /readyz while refused: %d %q, want 503 naming the refusal", code, body)
+	}
 	time.Sleep(2 * time.Second) // a retry or two
 	if f := dirNames(t, filepath.Join(root, "failed")); len(f) != 0 {
 		t.Fatalf("failed/ holds %v; want the file to wait", f)
@@ -198,6 +203,9 @@ func TestSchemaMismatchFilesWait(t *testing.T) {
 
 	rename("body", "text")
 	eventually(t, time.Minute, "the file to be imported", p.inboxEmpty(t))
+	if code, body := p.get(t, "/readyz"); code != http.StatusOK {
+		t.Errorf("GET /readyz once put right: %d %q, want 200", code, body)
+	}
 	if n := count(t, db, `SELECT count(*) FROM import_file WHERE status = 'imported'`); n != 1 {
 		t.Errorf("%d files imported, want 1", n)
 	}

@@ -150,23 +150,7 @@ func TestRowLockTimeout(t *testing.T) {
         WHERE case_reference = $1 FOR UPDATE`, c.Reference); err != nil {
 		t.Fatal(err)
 	}
-	update := func() error {
-		data, f := content("update.xml")
-		im, err := s.Begin(ctx, f)
-		if err != nil {
-			return err
-		}
-		defer im.Rollback()
-		if err := im.WriteEvidence(ctx, bytes.NewReader(data)); err != nil {
-			return err
-		}
-		if _, err := im.Merge(ctx, testExport(), "2280", &up); err != nil {
-			return err
-		}
-		_, err = im.Commit(ctx, testExport(), "2280")
-		return err
-	}
-	err = update()
+	err = importAs(t, s, "2280", &up)
 	if err == nil || !Transient(err) {
 		t.Fatalf("update of a locked request: err = %v, want a Transient error", err)
 	}
@@ -180,7 +164,7 @@ func TestRowLockTimeout(t *testing.T) {
 	if err := officer.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if err := update(); err != nil {
+	if err := importAs(t, s, "2280", &up); err != nil {
 		t.Fatalf("update once the row is free: %v", err)
 	}
 	if got := requestRow(t, s, c.Reference).UpdateSequence; got != 2 {

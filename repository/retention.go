@@ -115,6 +115,13 @@ func (s *Store) Retain(ctx context.Context, before time.Time,
 		return res, fmt.Errorf("retain: %w", err)
 	}
 	defer tx.Rollback()
+	// As in an import, a row an officer's tool holds locked is waited for
+	// only so long, never with the merge lock held past the client's
+	// I/O timeout; the next run tries again.
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', $1, true)`,
+		rowLockTimeout); err != nil {
+		return res, fmt.Errorf("retain: %w", err)
+	}
 	if err := xactLock(ctx, tx, mergeLockID); err != nil {
 		return res, fmt.Errorf("retain: %w", err)
 	}

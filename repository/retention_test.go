@@ -218,3 +218,53 @@ func TestRetentionWipesEarlierContacts(t *testing.T) {
 		t.Errorf("the first consumer shared with an open request held by %d contacts, want 1", n)
 	}
 }
+
+// A request due for retention that another session holds locked makes
+// Retain give up after rowLockTimeout with a Transient error, releasing
+// the merge lock for imports, and a later run anonymises it.
+func TestRetainRowLockTimeout(t *testing.T) {
+	rowLockTimeout = "200ms"
+	t.Cleanup(func() { rowLockTimeout = "1min" })
+	s := freshStore(t, "retainlock")
+	ctx := context.Background()
+	c := fullCase(uniq())
+	importNew(t, s, c)
+	if _, err := s.SetStatus(ctx, c.Reference, StatusClosed, "user:test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DB().ExecContext(ctx, `UPDATE service_request
+        SET closed_at = now() - interval '7 years' WHERE case_reference = $1`,
+		c.Reference); err != nil {
+		t.Fatal(err)
+	}
+	officer, err := s.DB().BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer officer.Rollback()
+	if _, err := officer.ExecContext(ctx, `SELECT id FROM service_request
+        WHERE case_reference = $1 FOR UPDATE`, c.Reference); err != nil {
+		t.Fatal(err)
+	}
+
+	before := time.Now().AddDate(-6, 0, 0)
+	if _, err := s.Retain(ctx, before, "retention"); err == nil || !Transient(err) {
+		t.Fatalf("Retain with a due request locked: err = %v, want a Transient error", err)
+	}
+	im, err := beginMerge(ctx, s)
+	if err != nil {
+		t.Fatalf("import after the timed-out retention: %v", err)
+	}
+	im.Rollback()
+
+	if err := officer.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Retain(ctx, before, "retention")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Requests != 1 {
+		t.Errorf("Retain once the row is free: %+v, want 1 request", res)
+	}
+}

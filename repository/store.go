@@ -13,6 +13,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -31,7 +33,7 @@ type Store struct {
 // and checks that it answers.
 func Open(ctx context.Context, dsn string) (*Store, error) {
 	cfg, err := pq.NewConfig(dsn)
-	if err != nil {
+	if err != nil || URLMisread(dsn) {
 		// The parser's message quotes the text it could not read, which
 		// may be part of the password: a password with a "%", "/" or "@"
 		// not percent-encoded is read as something else.
@@ -52,6 +54,40 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("ping database: %w", err)
 	}
 	return &Store{db: db, stmts: newStatements(db), now: time.Now}, nil
+}
+
+// URLMisread reports whether dsn is a postgres:// URL that parses, but not
+// as its writer meant: a password with a "/", "?" or "#" not
+// percent-encoded, after digits, reads as a port followed by a path, a
+// query or a fragment, and the password then stands in the database name
+// or a parameter, where a log line or the server's reply would show it.
+// Such a URL has an "@" with no user part before it.
+func URLMisread(dsn string) bool {
+	lower := strings.ToLower(dsn)
+	if !strings.HasPrefix(lower, "postgres://") && !strings.HasPrefix(lower, "postgresql://") {
+		return false
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return true
+	}
+	if u.User == nil && strings.Contains(dsn, "@") {
+		// An "@" in a query value (user=name@server) is meant; one
+		// anywhere else is a user part that was not read as one.
+		rest := dsn[strings.Index(dsn, "://")+3:]
+		if i := strings.IndexAny(rest, "?#"); i >= 0 {
+			rest = rest[:i]
+		}
+		if strings.Contains(rest, "@") {
+			return true
+		}
+		for k := range u.Query() {
+			if strings.Contains(k, "@") {
+				return true
+			}
+		}
+	}
+	return strings.Contains(dsn, "#")
 }
 
 var errBadDSN = errors.New("the connection string cannot be read " +

@@ -207,6 +207,10 @@ func TestOpenBadDSNHidesPassword(t *testing.T) {
 		"postgres://cacsd:se/cret@127.0.0.1:5432/cacsd",
 		"postgres://cacsd:secret@127.0.0.1:bad/cacsd",
 		"host=127.0.0.1 password='se cret",
+		"postgres://postgres:1234/secret@127.0.0.1/cacsd",
+		"postgres://postgres:12?secret@127.0.0.1/cacsd",
+		"postgres://postgres:12#secret@127.0.0.1/cacsd",
+		"postgres://localhost:5432/Zx9secret=@127.0.0.1/cacsd",
 	} {
 		_, err := Open(context.Background(), dsn)
 		if err == nil {

@@ -211,7 +211,8 @@ func (o *options) openStore(ctx context.Context, migrate bool) (*repository.Stor
 // string is not shown at all.
 func redactURL(dsn string) string {
 	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") ||
+		repository.URLMisread(dsn) {
 		return "(connection string hidden)"
 	}
 	q := u.Query()

@@ -55,6 +55,7 @@ type Daemon struct {
 	dbRetryAt time.Time // next probe while the database is down
 	dbUpAt    time.Time // when the database last came back
 	dbQuiet   bool      // this outage follows the last too closely to log
+	dbCause   string    // the trouble last logged while down (dbUnavailable...)
 	// refused is why the database refuses cacsd's statements (see
 	// repository.Misconfigured), or nil; /readyz reports it.
 	refused atomic.Pointer[string]
@@ -428,37 +429,41 @@ func (d *Daemon) settle(r done) {
 	}
 }
 
-// transient logs a change of state once: the database going down, or a
+// transient logs a change of state once: the database going down, or
+// its trouble changing (an outage, then a refusal once it answers), or a
 // file's first failure to be read or moved.
 func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
 	if err.Database {
 		d.dbRetries++
 		d.dbRetryAt = time.Now().Add(backoff(d.dbRetries))
+		cause, level, msg := dbUnavailable, zap.WarnLevel,
+			"database unavailable; files wait in the inbox"
+		var coded interface{ SQLState() string }
+		switch {
+		case repository.Misconfigured(err.Err):
+			cause, level = dbRefuses, zap.ErrorLevel
+			msg = "database refuses cacsd's statements (privileges, schema, " +
+				"credentials or a read-only server); files wait in the inbox"
+			why := err.Op + ": " + err.Err.Error()
+			d.refused.Store(&why)
+		case errors.As(err.Err, &coded) && coded.SQLState() == "55P03":
+			cause = dbRowLocked
+			msg = "another session holds a row the import must change; " +
+				"files wait in the inbox"
+		}
 		if !d.dbDown {
 			d.dbDown = true
 			// A database that comes and goes (new connections refused
 			// while old ones still work) is one outage, told once.
 			d.dbQuiet = time.Since(d.dbUpAt) < flapWindow
-			level := zap.WarnLevel
-			if d.dbQuiet {
+			if d.dbQuiet && cause == dbUnavailable {
 				level = zap.DebugLevel
 			}
-			msg := "database unavailable; files wait in the inbox"
-			var coded interface{ SQLState() string }
-			switch {
-			case repository.Misconfigured(err.Err):
-				why := err.Op + ": " + err.Err.Error()
-				d.refused.Store(&why)
-				level = zap.ErrorLevel
-				msg = "database refuses cacsd's statements (privileges, schema, " +
-					"credentials or a read-only server); files wait in the inbox"
-			case errors.As(err.Err, &coded) && coded.SQLState() == "55P03":
-				level = zap.WarnLevel
-				msg = "another session holds a row the import must change; " +
-					"files wait in the inbox"
-			}
-			d.log.Log(level, msg, zap.String("op", err.Op), zap.Error(err.Err))
+		} else if cause == d.dbCause {
+			return
 		}
+		d.dbCause = cause
+		d.log.Log(level, msg, zap.String("op", err.Op), zap.Error(err.Err))
 		return
 	}
 	if t.attempts == 1 {
@@ -467,6 +472,13 @@ func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
 	}
 }
 
+// What keeps files waiting while the database is down, as last logged.
+const (
+	dbUnavailable = "unavailable"
+	dbRefuses     = "refuses"
+	dbRowLocked   = "row locked"
+)
+
 func (d *Daemon) databaseUp() {
 	d.dbRetries = 0
 	d.refused.Store(nil)
@@ -474,9 +486,10 @@ func (d *Daemon) databaseUp() {
 		d.dbDown = false
 		d.dbUpAt = time.Now()
 		level := zap.InfoLevel
-		if d.dbQuiet {
+		if d.dbQuiet && d.dbCause == dbUnavailable {
 			level = zap.DebugLevel
 		}
+		d.dbCause = ""
 		d.log.Log(level, "database available again")
 	}
 }

@@ -213,3 +213,38 @@ func TestSchemaMismatchFilesWait(t *testing.T) {
 		t.Errorf("failed/ holds %v; want nothing", f)
 	}
 }
+
+// A refusal met when the database comes back from an outage is told as
+// well: the daemon logs it and /readyz names it, rather than the outage
+// alone standing for both.
+func TestSchemaMismatchAfterOutage(t *testing.T) {
+	direct := repotest.New(t, "mismatchafter")
+	proxy, url := newCutProxy(t, direct)
+	root := t.TempDir()
+	p := startDaemon(t, url, root, "--custodian", "2280")
+	db := openDB(t, direct)
+
+	proxy.cut()
+	copyData(t, genExport("MIA", 2), filepath.Join(root, "inbox", "waits.xml"))
+	eventually(t, 30*time.Second, "the outage to be logged", func() bool {
+		return strings.Contains(p.out.String(), "database unavailable")
+	})
+	if _, err := db.Exec(`ALTER TABLE service_request_note RENAME COLUMN text TO body`); err != nil {
+		t.Fatal(err)
+	}
+	proxy.restore(t)
+	eventually(t, time.Minute, "the refusal to be logged", func() bool {
+		return strings.Contains(p.out.String(), "database refuses cacsd's statements")
+	})
+	if code, body := p.get(t, "/readyz"); code != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "refuses") {
+		t.Errorf("GET /readyz while refused: %d %q, want 503 naming the refusal", code, body)
+	}
+	if _, err := db.Exec(`ALTER TABLE service_request_note RENAME COLUMN body TO text`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 2*time.Minute, "the file to be imported", p.inboxEmpty(t))
+	if f := dirNames(t, filepath.Join(root, "failed")); len(f) != 0 {
+		t.Errorf("failed/ holds %v; want nothing", f)
+	}
+}

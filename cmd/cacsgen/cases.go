@@ -241,11 +241,12 @@ func (g *generator) trader() *xtrader {
 }
 
 // companyNumber is the number of the newest trader: ZX, which Companies
-// House does not issue, then six base-36 digits from ten bits of the
-// prefix's hash and the trader's serial number, so that exports made with
-// different prefixes seldom share one.
+// House does not issue, then six base-36 digits from 13 bits of the
+// prefix's hash and 18 of the trader's serial number. Exports made with
+// two different prefixes share numbers about once in 8,000 pairs of
+// prefixes, and one export repeats a number only past 262,144 traders.
 func (g *generator) companyNumber() string {
-	v := uint64(g.prefixHash&0x3ff)<<21 | uint64(g.businesses&(1<<21-1))
+	v := uint64(g.prefixHash&(1<<13-1))<<18 | uint64(g.businesses&(1<<18-1))
 	n := strings.ToUpper(strconv.FormatUint(v, 36))
 	return "ZX" + strings.Repeat("0", 6-len(n)) + n
 }

@@ -93,8 +93,11 @@ type generator struct {
 func newGenerator(o options) *generator {
 	h := fnv.New32a()
 	h.Write([]byte(o.prefix))
-	return &generator{opts: o, rng: rand.New(rand.NewPCG(o.seed, 0x6361637364)),
-		ns: strings.ToLower(o.prefix), prefixHash: h.Sum32()}
+	// The prefix goes into the seed too, so that exports made with
+	// different prefixes invent different people and businesses.
+	return &generator{opts: o,
+		rng: rand.New(rand.NewPCG(o.seed, 0x6361637364^uint64(h.Sum32())<<8)),
+		ns:  strings.ToLower(o.prefix), prefixHash: h.Sum32()}
 }
 
 // export writes export number i to w.

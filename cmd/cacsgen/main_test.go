@@ -87,9 +87,10 @@ func TestOptionsRejected(t *testing.T) {
 	}
 }
 
-// Exports made with different prefixes, meant for one database, share no
-// email, website or company number: each is one invented person or
-// business, and a shared one would merge two of them.
+// Exports made with different prefixes and the same seed, meant for one
+// database, share no email, website, company number or trader at a
+// postcode: each is one invented person or business, and a shared one
+// would merge two of them.
 func TestPrefixesKeepContactsApart(t *testing.T) {
 	keys := func(prefix string) map[string]bool {
 		dir := generate(t, "--cases", "300", "--prefix", prefix)
@@ -103,6 +104,9 @@ func TestPrefixesKeepContactsApart(t *testing.T) {
 				m[p.Email] = true
 			}
 			if tr := c.Trader; tr != nil {
+				if tr.Address != nil {
+					m[tr.Name+" at "+tr.Address.Postcode] = true
+				}
 				for _, v := range []string{tr.CompanyNumber, tr.Website} {
 					if v != "" {
 						m[v] = true

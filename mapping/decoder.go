@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 )
@@ -309,14 +310,33 @@ func looksPersonal(s string) bool {
 	switch {
 	case strings.ContainsRune(s, '@'):
 		return true
-	case dateShape.MatchString(s):
+	case dateLike(s):
 		return false
 	case countDigits(s) > maxShownDigits:
 		return true
-	case len(s) > maxBareDigits && countDigits(s) == len(s):
-		return true // an account number, a customer number
+	}
+	// An account number or a customer number, signed or not.
+	if bare := strings.TrimLeft(s, "+-"); len(bare) > maxBareDigits &&
+		countDigits(bare) == len(bare) {
+		return true
 	}
 	return !amountShape.MatchString(s) && !codeLike(s)
+}
+
+// dateLike reports whether s has the shape of a date or time whose day
+// and month could be one (31/02 could, 12.34.56, a sort code, could not).
+func dateLike(s string) bool {
+	m := dateShape.FindStringSubmatch(s)
+	if m == nil {
+		return false
+	}
+	month, day := m[1], m[2] // 2026-11-29
+	if m[3] != "" {
+		day, month = m[3], m[4] // 29/11/2026
+	}
+	d, _ := strconv.Atoi(day)
+	mo, _ := strconv.Atoi(month)
+	return d >= 1 && d <= 31 && mo >= 1 && mo <= 12
 }
 
 // codeLike reports whether s has the shape of a CACS code: capitals and
@@ -370,8 +390,8 @@ const maxBareDigits = 6
 
 // The shapes a problem message may quote.
 var (
-	dateShape = regexp.MustCompile(`^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})` +
-		`([ T]\d{1,2}[:.]\d{2}([:.]\d{2}(\.\d+)?)? ?(Z|[+-]\d{2}:?\d{2})?)?$`)
+	dateShape = regexp.MustCompile(`^(?:\d{4}-(\d{1,2})-(\d{1,2})|(\d{1,2})[/.](\d{1,2})[/.]\d{2,4})` +
+		`(?:[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2}(?:\.\d{1,6})?)? ?(?:Z|[+-]\d{2}:?\d{2})?)?$`)
 	amountShape = regexp.MustCompile(`^[-+]?£? ?[0-9,]*\.?[0-9]+$`)
 	codeShape   = regexp.MustCompile(`^[A-Z0-9][A-Z0-9_./+-]{0,19}$`)
 )

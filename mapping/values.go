@@ -42,7 +42,7 @@ var (
 var (
 	errTimestamp = errors.New("not a timestamp (want 2026-11-29T14:02:00Z or 29/11/2026 14:02)")
 	errNoSuchDay = errors.New("no such date or time")
-	errYear      = errors.New("year before 1900 or after 9999")
+	errYear      = errors.New("year before 1900 or after 9999 (in UTC)")
 	errDate      = errors.New("not a date (want 2026-11-29 or 29/11/2026)")
 	errMoney     = errors.New("not an amount (want e.g. 1250.00 or £1,250.00)")
 	errNegative  = errors.New("negative amount")
@@ -95,6 +95,9 @@ func parseTimestamp(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, errNoSuchDay // 31/02, 25:00
 	}
+	// PostgreSQL keeps microseconds and would round the rest, perhaps
+	// into another day or year; cut them here, where the year is checked.
+	t = t.Truncate(time.Microsecond)
 	if !inYears(t) {
 		return time.Time{}, errYear
 	}

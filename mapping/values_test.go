@@ -39,6 +39,8 @@ func TestParseTimestamp(t *testing.T) {
 		{"1899 in UTC", "1900-01-01T00:30:00+01:00", time.Time{}, true},
 		{"year 10000 in UTC", "9999-12-31T23:59:00-01:00", time.Time{}, true},
 		{"last minute of 9999", "9999-12-31T23:59:00Z", time.Date(9999, 12, 31, 23, 59, 0, 0, time.UTC), false},
+		{"nanoseconds cut, not rounded", "9999-12-31T23:59:59.9999999Z",
+			time.Date(9999, 12, 31, 23, 59, 59, 999999000, time.UTC), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -330,8 +330,12 @@ func (e *permanentError) Unwrap() error { return e.err }
 func (e *permanentError) reason() string {
 	what := "the file's data during " + e.op
 	var batch *repository.WriteCasesError
-	if errors.As(e.err, &batch) {
+	var one *repository.MergeCaseError
+	switch {
+	case errors.As(e.err, &batch):
 		what = "the data of " + batch.Cases() + " of the file"
+	case errors.As(e.err, &one):
+		what = "the data of case " + one.Reference
 	}
 	var coded interface{ SQLState() string }
 	if errors.As(e.err, &coded) {

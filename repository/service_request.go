@@ -145,7 +145,7 @@ func (im *Import) MergeAll(ctx context.Context, exp *mapping.Export, custodian s
 			return nil, err // names the cases whose rows it could not write
 		}
 		if err != nil {
-			return nil, fmt.Errorf("merge case %s: %w", c.Reference, err)
+			return nil, &MergeCaseError{Reference: c.Reference, err: err}
 		}
 		stored[c.Reference] = after
 
@@ -195,6 +195,19 @@ func (im *Import) analyzeGrowth(ctx context.Context) error {
 }
 
 const analyzeSQL = `ANALYZE (SKIP_LOCKED) contact, premises, service_request, possible_match, action`
+
+// MergeCaseError is a failure to merge the case Reference, a statement of
+// its own that the database refused or could not run.
+type MergeCaseError struct {
+	Reference string
+	err       error
+}
+
+func (e *MergeCaseError) Error() string {
+	return fmt.Sprintf("merge case %s: %v", e.Reference, e.err)
+}
+
+func (e *MergeCaseError) Unwrap() error { return e.err }
 
 // storedRequest is what a merge needs to know of a stored request.
 type storedRequest struct {

@@ -179,5 +179,23 @@ func TestRefusedBatchNamesCases(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM service_request`); n != 0 {
 		t.Errorf("%d requests written, want none", n)
 	}
+
+	// A case's own row refused names that case.
+	if _, err := db.Exec(`ALTER TABLE case_version DROP CONSTRAINT no_versions;
+        ALTER TABLE service_request ADD CONSTRAINT no_summary
+        CHECK (summary IS DISTINCT FROM 'Generated summary text 300.') NOT VALID`); err != nil {
+		t.Fatal(err)
+	}
+	copyData(t, genExport("REO", 300), filepath.Join(root, "inbox", "refused-one.xml"))
+	eventually(t, time.Minute, "the second file to fail", func() bool {
+		return len(dirNames(t, failedDir)) == 4
+	})
+	report = string(mustRead(t, filepath.Join(failedDir, "refused-one.xml.error.json")))
+	if want := "the data of case REO000300 (SQLSTATE 23514)"; !strings.Contains(report, want) {
+		t.Errorf("report does not say %q: %s", want, report)
+	}
+	if strings.Contains(report, "Generated summary") {
+		t.Errorf("report quotes the refused value: %s", report)
+	}
 	p.stop(t)
 }

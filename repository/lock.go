@@ -40,8 +40,10 @@ var lockWaitTurn = "1min"
 // which is Transient, and the file is tried again later, rather than
 // waiting past the connection's I/O timeout with the merge lock held,
 // which would leave the server still waiting, and every import behind it,
-// after the client had given up. Tests shorten it.
-var rowLockTimeout = "1min"
+// after the client had given up. It is short because each try of the
+// held-up file keeps the merge lock from every other file while it waits.
+// Tests shorten it.
+var rowLockTimeout = "10s"
 
 // idleInTransactionTimeout ends, on the server, a session whose client
 // vanished (a daemon cut off by the network) in the middle of an import,

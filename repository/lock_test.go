@@ -132,8 +132,8 @@ func TestMergeLockWaitCancelled(t *testing.T) {
 // rowLockTimeout with a Transient error, its merge lock released, and the
 // import succeeds once the row is free.
 func TestRowLockTimeout(t *testing.T) {
+	defer func(was string) { rowLockTimeout = was }(rowLockTimeout)
 	rowLockTimeout = "200ms"
-	t.Cleanup(func() { rowLockTimeout = "1min" })
 	s := openStore(t)
 	ctx := context.Background()
 	c := fullCase(uniq())

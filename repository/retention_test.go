@@ -223,8 +223,8 @@ func TestRetentionWipesEarlierContacts(t *testing.T) {
 // Retain give up after rowLockTimeout with a Transient error, releasing
 // the merge lock for imports, and a later run anonymises it.
 func TestRetainRowLockTimeout(t *testing.T) {
+	defer func(was string) { rowLockTimeout = was }(rowLockTimeout)
 	rowLockTimeout = "200ms"
-	t.Cleanup(func() { rowLockTimeout = "1min" })
 	s := freshStore(t, "retainlock")
 	ctx := context.Background()
 	c := fullCase(uniq())

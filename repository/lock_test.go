@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
 // beginMerge starts the import of a new file and merges one new case, so
@@ -141,16 +143,8 @@ func TestRowLockTimeout(t *testing.T) {
 	up := *c
 	up.UpdateSequence = 2
 
-	officer, err := s.DB().BeginTxx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer officer.Rollback()
-	if _, err := officer.ExecContext(ctx, `SELECT id FROM service_request
-        WHERE case_reference = $1 FOR UPDATE`, c.Reference); err != nil {
-		t.Fatal(err)
-	}
-	err = importAs(t, s, "2280", &up)
+	officer := lockRequest(t, s, c.Reference)
+	err := importAs(t, s, "2280", &up)
 	if err == nil || !Transient(err) {
 		t.Fatalf("update of a locked request: err = %v, want a Transient error", err)
 	}
@@ -170,4 +164,21 @@ func TestRowLockTimeout(t *testing.T) {
 	if got := requestRow(t, s, c.Reference).UpdateSequence; got != 2 {
 		t.Errorf("update_sequence = %d, want 2", got)
 	}
+}
+
+// lockRequest holds the request of case ref locked in a transaction of its
+// own, as an officer's tool in the middle of a change would, until the
+// returned transaction ends (at the latest when the test does).
+func lockRequest(t *testing.T, s *Store, ref string) *sqlx.Tx {
+	t.Helper()
+	tx, err := s.DB().BeginTxx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback() })
+	if _, err := tx.Exec(`SELECT id FROM service_request
+        WHERE case_reference = $1 FOR UPDATE`, ref); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }

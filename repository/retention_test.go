@@ -237,15 +237,7 @@ func TestRetainRowLockTimeout(t *testing.T) {
 		c.Reference); err != nil {
 		t.Fatal(err)
 	}
-	officer, err := s.DB().BeginTxx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer officer.Rollback()
-	if _, err := officer.ExecContext(ctx, `SELECT id FROM service_request
-        WHERE case_reference = $1 FOR UPDATE`, c.Reference); err != nil {
-		t.Fatal(err)
-	}
+	officer := lockRequest(t, s, c.Reference)
 
 	before := time.Now().AddDate(-6, 0, 0)
 	if _, err := s.Retain(ctx, before, "retention"); err == nil || !Transient(err) {

@@ -438,7 +438,6 @@ func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
 		d.dbRetryAt = time.Now().Add(backoff(d.dbRetries))
 		cause, level, msg := dbUnavailable, zap.WarnLevel,
 			"database unavailable; files wait in the inbox"
-		var coded interface{ SQLState() string }
 		switch {
 		case repository.Misconfigured(err.Err):
 			cause, level = dbRefuses, zap.ErrorLevel
@@ -446,7 +445,7 @@ func (d *Daemon) transient(name string, t *tracked, err *TransientError) {
 				"credentials or a read-only server); files wait in the inbox"
 			why := err.Op + ": " + err.Err.Error()
 			d.refused.Store(&why)
-		case errors.As(err.Err, &coded) && coded.SQLState() == "55P03":
+		case repository.LockNotAvailable(err.Err):
 			cause = dbRowLocked
 			msg = "another session holds a row the import must change; " +
 				"files wait in the inbox"

@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 )
 
 // mergeLockID is the transaction advisory lock that serialises the merging
@@ -93,10 +91,9 @@ SELECT current_setting('lock_timeout') AS lock,
 	}
 	_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, key)
 	got := err == nil
-	var pqErr *pq.Error
 	switch {
 	case got:
-	case errors.As(err, &pqErr) && pqErr.Code == "55P03": // lock_not_available
+	case LockNotAvailable(err):
 		_, err = tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT cacsd_lock_wait`)
 		if err != nil {
 			return false, err

@@ -54,12 +54,10 @@ func Transient(err error) bool {
 			"58": // system error: I/O error
 			return true
 		}
-		switch pe.Code {
-		case "55P03", // lock not available
-			"55000": // database not accepting connections (ALLOW_CONNECTIONS false)
+		if pe.Code == "55000" { // database not accepting connections (ALLOW_CONNECTIONS false)
 			return true
 		}
-		return Misconfigured(err)
+		return LockNotAvailable(err) || Misconfigured(err)
 	}
 
 	var ne net.Error
@@ -98,6 +96,13 @@ func Misconfigured(err error) bool {
 		return true
 	}
 	return pe.Code == "25006" // read-only SQL transaction
+}
+
+// LockNotAvailable reports whether err is a wait for a lock cut off by
+// lock_timeout: another session held a row or table the statement needed.
+func LockNotAvailable(err error) bool {
+	pe := pq.As(err)
+	return pe != nil && pe.Code == "55P03"
 }
 
 var transientMessages = []string{

@@ -68,26 +68,23 @@ func URLMisread(dsn string) bool {
 		return false
 	}
 	u, err := url.Parse(dsn)
-	if err != nil {
+	if err != nil || strings.Contains(dsn, "#") {
 		return true
 	}
-	if u.User == nil && strings.Contains(dsn, "@") {
-		// An "@" in a query value (user=name@server) is meant; one
-		// anywhere else is a user part that was not read as one.
-		rest := dsn[strings.Index(dsn, "://")+3:]
-		if i := strings.IndexAny(rest, "?#"); i >= 0 {
-			rest = rest[:i]
-		}
-		if strings.Contains(rest, "@") {
+	if u.User != nil {
+		return false
+	}
+	// An "@" in a query value (user=name@server) is meant; one in the
+	// path or a parameter's name is a user part that was not read as one.
+	if strings.Contains(u.EscapedPath(), "@") {
+		return true
+	}
+	for k := range u.Query() {
+		if strings.Contains(k, "@") {
 			return true
 		}
-		for k := range u.Query() {
-			if strings.Contains(k, "@") {
-				return true
-			}
-		}
 	}
-	return strings.Contains(dsn, "#")
+	return false
 }
 
 var errBadDSN = errors.New("the connection string cannot be read " +

@@ -323,8 +323,7 @@ func looksPersonal(s string) bool {
 		return true
 	}
 	// An account number or a customer number, signed or not.
-	if bare := strings.TrimLeft(s, "+-"); len(bare) > maxBareDigits &&
-		countDigits(bare) == len(bare) {
+	if bare := strings.TrimLeft(s, "+-"); len(bare) > maxBareDigits && allDigits(bare) {
 		return true
 	}
 	return !amountShape.MatchString(s) && !codeLike(s)
@@ -351,10 +350,8 @@ func dateLike(s string) bool {
 // (NEW1 and TC-CR, not ME44ZZ); a code without letters is digits alone
 // (2280, not the sort code 12-34-56).
 func codeLike(s string) bool {
-	if !codeShape.MatchString(s) || maxLetterRun(s) > maxCodeLetters {
-		return false
-	}
-	if maxLetterRun(s) == 0 && countDigits(s) != len(s) {
+	letters := maxLetterRun(s)
+	if !codeShape.MatchString(s) || letters > maxCodeLetters || letters == 0 && !allDigits(s) {
 		return false
 	}
 	digit := false
@@ -411,6 +408,12 @@ func countDigits(s string) int {
 		}
 	}
 	return n
+}
+
+// allDigits reports whether s is one or more of the digits 0 to 9 and
+// nothing else.
+func allDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 func isBlank(b []byte) bool {

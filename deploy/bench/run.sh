@@ -116,10 +116,10 @@ scan_rate=$(rate BenchmarkTokenScan)
 # processes of this host have used, the ended backends that the postmaster
 # reaped included. It is 0 when the server runs elsewhere.
 pg_cpu_ticks() {
-  local d f t=0
+  local d comm f t=0
   for d in /proc/[0-9]*; do
-    [ "$(cat "$d/comm" 2>/dev/null)" = postgres ] || continue
-    read -r -a f <"$d/stat" 2>/dev/null || continue
+    { read -r comm <"$d/comm"; } 2>/dev/null && [ "$comm" = postgres ] || continue
+    { read -r -a f <"$d/stat"; } 2>/dev/null || continue
     t=$((t + f[13] + f[14] + f[15] + f[16]))
   done
   echo "$t"

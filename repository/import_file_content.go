@@ -36,8 +36,12 @@ func (im *Import) WriteEvidence(ctx context.Context, r io.Reader) error {
 
 	// Each chunk is written once the next has been read, and the last
 	// waits for Commit, so that a file of one chunk costs no round trip.
+	// A file smaller than a chunk gets buffers its size, and one byte
+	// more to meet the end in the first read: a backlog of small files
+	// would otherwise allocate and clear two chunks for each.
 	h := sha256.New()
-	buf, next := make([]byte, chunkSize), make([]byte, chunkSize)
+	bufSize := int(min(im.file.Size+1, chunkSize))
+	buf, next := make([]byte, bufSize), make([]byte, bufSize)
 	var size int64
 	im.lastChunk = chunk{}
 	for no := 0; ; no++ {
@@ -45,6 +49,9 @@ func (im *Import) WriteEvidence(ctx context.Context, r io.Reader) error {
 		if n > 0 {
 			h.Write(next[:n])
 			size += int64(n)
+			if size > im.file.Size {
+				return ErrEvidenceMismatch // grown since it was checked
+			}
 			if im.lastChunk.data != nil {
 				if err := im.writeChunk(ctx, im.lastChunk); err != nil {
 					return err

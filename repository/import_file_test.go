@@ -264,16 +264,18 @@ func TestRollbackAfterCommit(t *testing.T) {
 func TestWriteEvidenceMismatch(t *testing.T) {
 	s := openStore(t)
 	ctx := context.Background()
+	b, f := content("grows.xml")
 	tests := []struct {
 		name string
 		read []byte
 	}{
 		{"shorter", []byte("<CaseExport")},
 		{"changed", []byte("<CaseExport id=\"changed\"></CaseExport>")},
+		{"longer", append(append([]byte{}, b...), "<!-- appended -->"...)},
+		{"far longer", append(append([]byte{}, b...), make([]byte, 3*chunkSize)...)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, f := content("grows.xml")
 			im, err := s.Begin(ctx, f)
 			if err != nil {
 				t.Fatal(err)

@@ -302,6 +302,12 @@ func (d *Daemon) scan() {
 			}
 			continue
 		}
+		if t := d.files[e.Name()]; t != nil && t.busy {
+			// Queued or being read: the import checks it has not
+			// changed, so a backlog is not statted again at each scan.
+			seen[e.Name()] = true
+			continue
+		}
 		fi, err := e.Info()
 		if err != nil {
 			continue // gone since the listing

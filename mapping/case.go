@@ -1,8 +1,6 @@
 package mapping
 
 import (
-	"crypto/sha256"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -298,19 +296,6 @@ func (r *caseReader) room(n, max int, field string) bool {
 			field[strings.LastIndexByte(field, '/')+1:])
 	}
 	return false
-}
-
-// digest hashes the decoded content of c, leaving out where it was in the
-// file, so that a case sent twice in one file can be told from a conflict.
-func digest(c *Case) [32]byte {
-	content := *c
-	content.Line, content.Column, content.Digest = 0, 0, [32]byte{}
-	h := sha256.New()
-	// Encoding plain values into a hash cannot fail.
-	_ = json.NewEncoder(h).Encode(&content)
-	var sum [32]byte
-	h.Sum(sum[:0])
-	return sum
 }
 
 // cutRunes returns s cut to at most n runes.

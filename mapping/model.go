@@ -46,9 +46,10 @@ type Case struct {
 
 	// Line and Column locate the Case start tag in the file.
 	Line, Column int
-	// Digest is a SHA-256 over the case's decoded content, used to tell a
-	// repeated reference with the same content from a conflicting one.
-	Digest [32]byte
+	// Digest is a hash of the case's decoded content, used to tell a
+	// repeated reference in one file with the same content from a
+	// conflicting one. It is keyed per process: compare it only within one.
+	Digest uint64
 }
 
 // Code is a coded value: the code as sent and its label (the element text).

@@ -132,6 +132,19 @@ func TestFileRules(t *testing.T) {
 			"unexpected EOF"},
 		{"truncated in the root", func(*testing.T) string { return header + "<Case>" },
 			"unexpected EOF"},
+		{"end tag of another element", func(*testing.T) string {
+			return strings.Replace(oneCase, "</Case>", "</Cases>", 1)
+		}, `element "Case" closed by "Cases"`},
+		{"end tag with another prefix", func(*testing.T) string {
+			s := strings.Replace(oneCase, "<Case>", "<c:Case xmlns:c=\"urn:x\">", 1)
+			return strings.Replace(s, "</Case>", "</d:Case>", 1)
+		}, `element "c:Case" closed by "d:Case"`},
+		{"end tag with its prefix", func(*testing.T) string {
+			s := strings.Replace(oneCase, "<Case>", "<c:Case xmlns:c=\"urn:x\">", 1)
+			return strings.Replace(s, "</Case>", "</c:Case>", 1)
+		}, ""},
+		{"end tag after the root", func(*testing.T) string { return oneCase + "</Case>" },
+			`unexpected end element "Case"`},
 		{"only a declaration", func(*testing.T) string {
 			return `<?xml version="1.0"?>` + "\n"
 		}, "no root element"},

@@ -2,9 +2,12 @@ package mapping
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,7 +15,8 @@ import (
 )
 
 // FuzzDecode checks that no input makes Decode panic or hang, and that its
-// result is always either good cases or an *InvalidError with problems.
+// result is always either good cases or an *InvalidError with problems,
+// and that a document it accepts is one encoding/xml's Token accepts too.
 func FuzzDecode(f *testing.F) {
 	for _, dir := range []string{"good", "bad"} {
 		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.xml"))
@@ -33,6 +37,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add(benchExport(2))
 	f.Add(export(withCase(`<Notes><Note at="29/11/2026 10:00">x</Note></Notes>`),
 		withCase("<UpdateSequence>1</UpdateSequence>")))
+
+	// An end tag that closes another element, which the decoder checks
+	// itself (see Decoder.close).
+	f.Add([]byte(strings.Replace(oneCase, "</Case>", "</Cases>", 1)))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
 		type result struct {
@@ -62,6 +70,9 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("Decode: got %d good cases of %d seen", r.good, r.n)
 		}
 		if r.err == nil {
+			if err := tokenScan(data); err != nil {
+				t.Errorf("Decode accepted a document that encoding/xml's Token refuses: %v", err)
+			}
 			return
 		}
 		var ie *InvalidError
@@ -69,4 +80,25 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("Decode: got %T %v, want *InvalidError with problems", r.err, r.err)
 		}
 	})
+}
+
+// tokenScan reads data to its end with encoding/xml's Token in strict mode,
+// set up as the decoder sets up its reader, and returns the first error.
+func tokenScan(data []byte) error {
+	src, bom, err := sniff(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	d := xml.NewDecoder(src)
+	d.Strict = true
+	d.CharsetReader = charsetReader(bom)
+	for {
+		_, err := d.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

@@ -211,7 +211,7 @@ func (d *Decoder) finish() error {
 func (d *Decoder) token() (xml.Token, error) {
 	d.guard.left = maxTokenBytes
 	d.tokAt.line, d.tokAt.col = d.xml.InputPos()
-	tok, err := d.xml.Token()
+	tok, err := d.xml.RawToken()
 	if err != nil {
 		return nil, d.tokenError(err)
 	}
@@ -222,6 +222,7 @@ func (d *Decoder) token() (xml.Token, error) {
 		if d.depth > maxDepth {
 			return nil, d.fatalToken("elements nested deeper than %d levels", maxDepth)
 		}
+		d.open = append(d.open, t.Name)
 		if len(t.Attr) > maxAttrs {
 			return nil, d.fatalToken("element %s has more than %d attributes",
 				quoteName(t.Name.Local), maxAttrs)
@@ -233,6 +234,9 @@ func (d *Decoder) token() (xml.Token, error) {
 			}
 		}
 	case xml.EndElement:
+		if err := d.close(t.Name); err != nil {
+			return nil, err
+		}
 		d.depth--
 	case xml.Directive:
 		if len(t) >= 7 && strings.EqualFold(string(t[:7]), "DOCTYPE") {
@@ -243,6 +247,31 @@ func (d *Decoder) token() (xml.Token, error) {
 	return tok, nil
 }
 
+// close checks that an end tag closes the element open last, prefix and
+// all, as encoding/xml's Token would: the decoder reads raw tokens, which
+// it leaves unchecked, and so skips Token's namespace bookkeeping, which a
+// namespace-agnostic reader does not use.
+func (d *Decoder) close(name xml.Name) error {
+	if len(d.open) == 0 {
+		return d.fatal("", "XML not well-formed: unexpected end element %s", quoteName(name.Local))
+	}
+	top := d.open[len(d.open)-1]
+	d.open = d.open[:len(d.open)-1]
+	if top != name {
+		return d.fatal("", "XML not well-formed: element %s closed by %s",
+			quoteName(qualified(top)), quoteName(qualified(name)))
+	}
+	return nil
+}
+
+// qualified is a name as written in the tag, with its prefix.
+func qualified(n xml.Name) string {
+	if n.Space == "" {
+		return n.Local
+	}
+	return n.Space + ":" + n.Local
+}
+
 // tokenError turns an error from encoding/xml into a fatal problem, or a
 // read error of the file.
 func (d *Decoder) tokenError(err error) error {
@@ -251,7 +280,10 @@ func (d *Decoder) tokenError(err error) error {
 	}
 	if err == io.EOF {
 		if d.depth > 0 {
-			return d.fatal("", "unexpected end of file")
+			// Cut inside the document: maybe an upload still under way.
+			e := d.fatal("", "XML not well-formed: unexpected EOF").(*fatalError)
+			e.truncated = true
+			return e
 		}
 		return io.EOF
 	}

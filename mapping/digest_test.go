@@ -1,7 +1,9 @@
 package mapping
 
 import (
+	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +146,19 @@ func TestDigestSameContent(t *testing.T) {
 	b.Consumer.Title, b.Consumer.Forename = "MsA", "nn"
 	if digest(a) == digest(b) {
 		t.Error("moving text from one field to the next leaves the digest unchanged")
+	}
+}
+
+// The digest is keyed per process, so it must stay out of a case encoded
+// for keeping (a request's case_version holds the case as JSON).
+func TestDigestNotEncoded(t *testing.T) {
+	c := fullCase()
+	c.Digest = digest(c)
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Digest") {
+		t.Errorf("a case encodes its digest: %s", b)
 	}
 }

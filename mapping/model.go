@@ -48,8 +48,9 @@ type Case struct {
 	Line, Column int
 	// Digest is a hash of the case's decoded content, used to tell a
 	// repeated reference in one file with the same content from a
-	// conflicting one. It is keyed per process: compare it only within one.
-	Digest uint64
+	// conflicting one. It is keyed per process: compare it only within
+	// one, and keep it out of what is stored.
+	Digest uint64 `json:"-"`
 }
 
 // Code is a coded value: the code as sent and its label (the element text).

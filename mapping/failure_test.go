@@ -134,17 +134,17 @@ func TestFileRules(t *testing.T) {
 			"unexpected EOF"},
 		{"end tag of another element", func(*testing.T) string {
 			return strings.Replace(oneCase, "</Case>", "</Cases>", 1)
-		}, `element "Case" closed by "Cases"`},
+		}, `element "Case" closed by end tag (a name not in the format)`},
 		{"end tag with another prefix", func(*testing.T) string {
 			s := strings.Replace(oneCase, "<Case>", "<c:Case xmlns:c=\"urn:x\">", 1)
 			return strings.Replace(s, "</Case>", "</d:Case>", 1)
-		}, `element "c:Case" closed by "d:Case"`},
+		}, `element "Case" closed by an end tag with another prefix`},
 		{"end tag with its prefix", func(*testing.T) string {
 			s := strings.Replace(oneCase, "<Case>", "<c:Case xmlns:c=\"urn:x\">", 1)
 			return strings.Replace(s, "</Case>", "</c:Case>", 1)
 		}, ""},
 		{"end tag after the root", func(*testing.T) string { return oneCase + "</Case>" },
-			`unexpected end element "Case"`},
+			`unexpected end tag "Case"`},
 		{"only a declaration", func(*testing.T) string {
 			return `<?xml version="1.0"?>` + "\n"
 		}, "no root element"},

@@ -69,6 +69,24 @@ const (
 	attrAt       = "at"
 )
 
+// knownElements are the format's element names: the only ones a problem
+// message may quote from a tag. Any other "element" may be a word of free
+// text that followed an unescaped "<", a person's name among them.
+var knownElements = map[string]bool{
+	elemCaseExport: true, elemRecipient: true, elemCase: true, elemCaseReference: true,
+	elemUpdateSequence: true, elemRoute: true, elemCaseType: true, elemRecipientRole: true,
+	elemReceivedAt: true, elemChannel: true, elemConsumer: true, elemTitle: true,
+	elemForename: true, elemSurname: true, elemTelephone: true, elemEmail: true,
+	elemAgeBand: true, elemVulnerable: true, elemContactConsent: true, elemTrader: true,
+	elemName: true, elemTradingAs: true, elemCompanyNumber: true, elemWebsite: true,
+	elemAddress: true, elemLine: true, elemTown: true, elemCounty: true, elemPostcode: true,
+	elemUPRN: true, elemPurchase: true, elemDate: true, elemAmount: true, elemProduct: true,
+	elemMethod: true, elemPayment: true, elemDescription: true, elemComplaint: true,
+	elemCode: true, elemScam: true, elemBreach: true, elemDetriment: true,
+	elemSummary: true, elemAdviceGiven: true, elemAgencies: true, elemAgency: true,
+	elemNotes: true, elemNote: true,
+}
+
 // Values of the enumerated fields, as the format spells them.
 var (
 	routes = []string{

@@ -35,7 +35,15 @@ func TestProblemsCarryNoPersonalData(t *testing.T) {
 			secretSummary[:9] + ";</Summary></Complaint>",
 		"trader no name": "<Trader><TradingAs>" + secretName + "</TradingAs><Email>" +
 			secretEmail + "</Email></Trader>",
-		"name as tag":     "<Consumer><" + secretName + " " + secretStreet + "/></Consumer>",
+		"name as tag": "<Consumer><" + secretName + " " + secretStreet + "/></Consumer>",
+		"name as open tag in text": "<Complaint><Summary>Call <" + secretName +
+			"> back</Summary></Complaint>",
+		"name as end tag in text": "<Notes><Note>met " + secretName + "</" + secretName +
+			"></Note></Notes>",
+		"name as prefix in text": "<Complaint><Summary>Call <" + secretName +
+			":Summary> back</Summary></Complaint>",
+		"name as end tag with space": "<Complaint><Summary>x</" + secretName +
+			" Smith></Summary></Complaint>",
 		"latin-1 in name": "<Consumer><Surname>" + secretName + "\xe9</Surname></Consumer>",
 		"long summary": "<Complaint><Summary>" + strings.Repeat(secretSummary, 3000) +
 			"</Summary></Complaint>",
@@ -48,7 +56,8 @@ func TestProblemsCarryNoPersonalData(t *testing.T) {
 		"doctype":          "<!DOCTYPE x [<!ENTITY n \"" + secretName + "\">]>" + oneCase,
 		"name in comment": oneCase[:39] + "<!-- " + secretEmail + " " +
 			strings.Repeat("x", maxTokenBytes) + " -->",
-		"name as second root": oneCase + "<" + secretName + "/>",
+		"name as second root":        oneCase + "<" + secretName + "/>",
+		"name as end tag after root": oneCase + "</" + secretName + ">",
 		"name as case reference": strings.Replace(string(export(withCase(""))),
 			"CACS0000000001", secretName+" 07700900123", 1),
 	}

@@ -20,6 +20,8 @@ func TestTruncatedIsMarked(t *testing.T) {
 		{"cut in an element", good[:len(good)/2], true},
 		{"cut in a tag", good[:bytes.Index(good, []byte("<Case>"))+3], true},
 		{"cut inside a character", []byte(string(good[:200]) + "<!-- \xc2"), true},
+		{"cut in CDATA", []byte(string(good[:200]) + "<![CDATA[Trader called"), true},
+		{"only the declaration", good[:bytes.Index(good, []byte("?>"))+2], true},
 		{"bad value", bytes.Replace(good, []byte("Referral<"), []byte("Escalation<"), 1), false},
 		{"second root", append(append([]byte{}, good...), []byte("<CaseExport/>")...), false},
 	} {

@@ -41,7 +41,10 @@ func (d *Decoder) prolog() (xml.StartElement, error) {
 	for {
 		tok, err := d.token()
 		if err == io.EOF {
-			return xml.StartElement{}, d.fatal("", "no root element: not an XML export")
+			// Only a prolog so far: maybe an upload that has just begun.
+			e := d.fatal("", "no root element: not an XML export").(*fatalError)
+			e.truncated = true
+			return xml.StartElement{}, e
 		}
 		if err != nil {
 			return xml.StartElement{}, err
@@ -253,23 +256,30 @@ func (d *Decoder) token() (xml.Token, error) {
 // namespace-agnostic reader does not use.
 func (d *Decoder) close(name xml.Name) error {
 	if len(d.open) == 0 {
-		return d.fatal("", "XML not well-formed: unexpected end element %s", quoteName(name.Local))
+		return d.fatal("", "XML not well-formed: unexpected end tag %s", tagName(name))
 	}
 	top := d.open[len(d.open)-1]
 	d.open = d.open[:len(d.open)-1]
-	if top != name {
-		return d.fatal("", "XML not well-formed: element %s closed by %s",
-			quoteName(qualified(top)), quoteName(qualified(name)))
+	switch {
+	case top.Local != name.Local:
+		return d.fatal("", "XML not well-formed: element %s closed by end tag %s",
+			tagName(top), tagName(name))
+	case top.Space != name.Space:
+		return d.fatal("", "XML not well-formed: element %s closed by an end tag "+
+			"with another prefix", tagName(top))
 	}
 	return nil
 }
 
-// qualified is a name as written in the tag, with its prefix.
-func qualified(n xml.Name) string {
-	if n.Space == "" {
-		return n.Local
+// tagName names a tag for a problem message: its local name quoted when it
+// is an element of the format, and otherwise not at all, since an
+// unescaped "<" in free text makes a tag of the word after it. Prefixes
+// are never quoted, for the same reason.
+func tagName(n xml.Name) string {
+	if !knownElements[n.Local] {
+		return "(a name not in the format)"
 	}
-	return n.Space + ":" + n.Local
+	return quoteName(n.Local)
 }
 
 // tokenError turns an error from encoding/xml into a fatal problem, or a
@@ -304,7 +314,8 @@ func (d *Decoder) tokenError(err error) error {
 		e.p.Line = se.Line
 		// A file cut inside a multi-byte character reads as invalid
 		// UTF-8: it may be an upload still under way, too.
-		e.truncated = se.Msg == io.ErrUnexpectedEOF.Error() || se.Msg == "invalid UTF-8"
+		e.truncated = strings.HasPrefix(se.Msg, io.ErrUnexpectedEOF.Error()) ||
+			se.Msg == "invalid UTF-8"
 		return e
 	}
 	e := d.fatal("", "XML not well-formed: %s", syntaxMessage(err.Error()))
@@ -327,6 +338,8 @@ func syntaxMessage(msg string) string {
 			"and its XML declaration names no other encoding"
 	case strings.HasPrefix(msg, "invalid XML name"):
 		return "invalid XML name"
+	case strings.HasPrefix(msg, "invalid characters between </"):
+		return "invalid characters in an end tag"
 	case strings.HasPrefix(msg, "unsupported version"):
 		return "unsupported XML version; only 1.0 is supported"
 	}

@@ -149,15 +149,33 @@ func sniff(r io.Reader) (io.Reader, byteOrder, error) {
 		return br, bomUTF8, nil
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
 		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
-		return transform.NewReader(br, dec), bomUTF16, nil
+		return transform.NewReader(&oddTail{r: br}, dec), bomUTF16, nil
 	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		dec := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()
-		return transform.NewReader(br, dec), bomUTF16, nil
+		return transform.NewReader(&oddTail{r: br}, dec), bomUTF16, nil
 	case bytes.Equal(head, []byte{'<', 0, '?', 0}), bytes.Equal(head, []byte{0, '<', 0, '?'}):
 		return nil, bomNone, fatalf("", "file is UTF-16 without a byte-order mark; "+
 			"UTF-16 exports must start with one")
 	}
 	return br, bomNone, nil
+}
+
+// oddTail ends a UTF-16 file that stops inside a character with
+// io.ErrUnexpectedEOF, a file cut short, rather than letting the
+// transcoder read the half character as U+FFFD and the rest of the
+// decoder take the file for malformed: an upload under way stops anywhere.
+type oddTail struct {
+	r io.Reader
+	n int64
+}
+
+func (o *oddTail) Read(p []byte) (int, error) {
+	n, err := o.r.Read(p)
+	o.n += int64(n)
+	if err == io.EOF && o.n%2 == 1 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
 }
 
 // charsetReader is the decoder's CharsetReader: encoding/xml calls it with

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"strings"
 	"testing"
+
+	"golang.org/x/text/encoding/unicode"
 )
 
 func TestTruncatedIsMarked(t *testing.T) {
@@ -12,6 +15,8 @@ func TestTruncatedIsMarked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wide := []byte(utf16(t, strings.Replace(string(good), "UTF-8", "UTF-16", 1),
+		unicode.LittleEndian, unicode.UseBOM))
 	for _, tc := range []struct {
 		name      string
 		data      []byte
@@ -22,6 +27,7 @@ func TestTruncatedIsMarked(t *testing.T) {
 		{"cut inside a character", []byte(string(good[:200]) + "<!-- \xc2"), true},
 		{"cut in CDATA", []byte(string(good[:200]) + "<![CDATA[Trader called"), true},
 		{"only the declaration", good[:bytes.Index(good, []byte("?>"))+2], true},
+		{"UTF-16 cut between characters", wide[:len(wide)/2&^1], true},
 		{"bad value", bytes.Replace(good, []byte("Referral<"), []byte("Escalation<"), 1), false},
 		{"second root", append(append([]byte{}, good...), []byte("<CaseExport/>")...), false},
 	} {
@@ -35,5 +41,23 @@ func TestTruncatedIsMarked(t *testing.T) {
 				t.Errorf("Truncated = %v, want %v (%v)", inv.Truncated, tc.truncated, err)
 			}
 		})
+	}
+}
+
+// A UTF-16 file cut inside a character, wherever that falls, is cut short,
+// never malformed: its last half character must not read as U+FFFD.
+func TestTruncatedUTF16Everywhere(t *testing.T) {
+	good, err := os.ReadFile("testdata/good/referral-single.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := []byte(utf16(t, strings.Replace(string(good), "UTF-8", "UTF-16", 1),
+		unicode.LittleEndian, unicode.UseBOM))
+	for n := 3; n < len(wide)-1; n += 2 {
+		_, _, err := Decode(bytes.NewReader(wide[:n]), nil)
+		var inv *InvalidError
+		if !errors.As(err, &inv) || !inv.Truncated {
+			t.Errorf("cut after %d of %d bytes: %v, want a truncated file", n, len(wide), err)
+		}
 	}
 }

@@ -24,34 +24,34 @@ const (
 
 // contact is a row of the contact table. Absent values are nil.
 type contact struct {
-	ID            int64   `db:"id"`
-	Kind          string  `db:"kind"`
-	Title         *string `db:"title"`
-	Forename      *string `db:"forename"`
-	Surname       *string `db:"surname"`
-	Name          *string `db:"name"`
-	TradingAs     *string `db:"trading_as"`
-	CompanyNumber *string `db:"company_number"`
+	ID            int64   `db:"id" json:"id"`
+	Kind          string  `db:"kind" json:"kind"`
+	Title         *string `db:"title" json:"title"`
+	Forename      *string `db:"forename" json:"forename"`
+	Surname       *string `db:"surname" json:"surname"`
+	Name          *string `db:"name" json:"name"`
+	TradingAs     *string `db:"trading_as" json:"trading_as"`
+	CompanyNumber *string `db:"company_number" json:"company_number"`
 	// CompanyValid is false for a number kept as written, which is never
 	// matched on; nil with no number.
-	CompanyValid  *bool          `db:"company_number_valid"`
-	AddressLines  pq.StringArray `db:"address_lines"`
-	Town          *string        `db:"town"`
-	County        *string        `db:"county"`
-	Postcode      *string        `db:"postcode"`
-	PostcodeValid *bool          `db:"postcode_valid"`
-	UPRN          *string        `db:"uprn"`
-	Telephone     *string        `db:"telephone"`
-	Email         *string        `db:"email"`
-	Website       *string        `db:"website"`
-	EmailNorm     *string        `db:"email_norm"`
-	SurnameNorm   *string        `db:"surname_norm"`
-	Initial       *string        `db:"initial"`
-	ForenameNorm  *string        `db:"forename_norm"`
-	PostcodeNorm  *string        `db:"postcode_norm"`
-	NameNorm      *string        `db:"name_norm"`
-	WebsiteHost   *string        `db:"website_host"`
-	PhoneNorm     *string        `db:"phone_norm"`
+	CompanyValid  *bool          `db:"company_number_valid" json:"company_number_valid"`
+	AddressLines  pq.StringArray `db:"address_lines" json:"address_lines"`
+	Town          *string        `db:"town" json:"town"`
+	County        *string        `db:"county" json:"county"`
+	Postcode      *string        `db:"postcode" json:"postcode"`
+	PostcodeValid *bool          `db:"postcode_valid" json:"postcode_valid"`
+	UPRN          *string        `db:"uprn" json:"uprn"`
+	Telephone     *string        `db:"telephone" json:"telephone"`
+	Email         *string        `db:"email" json:"email"`
+	Website       *string        `db:"website" json:"website"`
+	EmailNorm     *string        `db:"email_norm" json:"email_norm"`
+	SurnameNorm   *string        `db:"surname_norm" json:"surname_norm"`
+	Initial       *string        `db:"initial" json:"initial"`
+	ForenameNorm  *string        `db:"forename_norm" json:"forename_norm"`
+	PostcodeNorm  *string        `db:"postcode_norm" json:"postcode_norm"`
+	NameNorm      *string        `db:"name_norm" json:"name_norm"`
+	WebsiteHost   *string        `db:"website_host" json:"website_host"`
+	PhoneNorm     *string        `db:"phone_norm" json:"phone_norm"`
 }
 
 const contactColumns = `id, kind, title, forename, surname, name, trading_as,
@@ -192,14 +192,14 @@ func (ct *contact) fillFrom(in *contact) bool {
 	return changed
 }
 
-// matchQuery finds the existing contact an incoming one matches: each
+// A matchQuery finds the existing contact an incoming one matches: each
 // rule's first candidate, the strongest rule first. A rule whose keys the
-// incoming contact lacks compares with NULL and finds nothing. query is
-// the WITH part, naming the candidates m (rank, rule, contact_id), with
-// parameters $1 to $5 from args; findOrCreateSQL completes it.
+// incoming contact lacks compares with NULL and finds nothing. query lists
+// the candidates (rank, rule, contact_id); its {key} marks are the
+// incoming contact's keys, as keys gives them.
 type matchQuery struct {
 	query string
-	args  func(in *contact) []any
+	keys  func(in *contact) map[string]any
 }
 
 // A consumer matches by email, else by surname, initial and postcode. A
@@ -210,21 +210,21 @@ type matchQuery struct {
 // Jane Smith). An initial alone ("M Example") agrees with any forename.
 var consumerMatch = matchQuery{
 	query: `
-WITH m AS (
     (SELECT 1 AS rank, 'email' AS rule, id AS contact_id FROM contact
-     WHERE kind = 'consumer' AND email_norm = $1
-       AND (surname_norm IS NULL OR $2::text IS NULL OR surname_norm = $2)
-       AND (forename_norm IS NULL OR $5::text IS NULL OR forename_norm = $5)
+     WHERE kind = 'consumer' AND email_norm = {email}
+       AND (surname_norm IS NULL OR {surname}::text IS NULL OR surname_norm = {surname})
+       AND (forename_norm IS NULL OR {forename}::text IS NULL OR forename_norm = {forename})
      ORDER BY id LIMIT 1)
     UNION ALL
     (SELECT 2, 'name_postcode', id FROM contact
-     WHERE kind = 'consumer' AND surname_norm = $2 AND initial = $3 AND postcode_norm = $4
-       AND (email_norm IS NULL OR $1::text IS NULL OR email_norm = $1)
-       AND (forename_norm IS NULL OR $5::text IS NULL OR forename_norm = $5)
-     ORDER BY id LIMIT 1)
-)`,
-	args: func(in *contact) []any {
-		return []any{in.EmailNorm, in.SurnameNorm, in.Initial, in.PostcodeNorm, in.ForenameNorm}
+     WHERE kind = 'consumer' AND surname_norm = {surname} AND initial = {initial}
+       AND postcode_norm = {postcode}
+       AND (email_norm IS NULL OR {email}::text IS NULL OR email_norm = {email})
+       AND (forename_norm IS NULL OR {forename}::text IS NULL OR forename_norm = {forename})
+     ORDER BY id LIMIT 1)`,
+	keys: func(in *contact) map[string]any {
+		return map[string]any{"email": in.EmailNorm, "surname": in.SurnameNorm,
+			"initial": in.Initial, "postcode": in.PostcodeNorm, "forename": in.ForenameNorm}
 	},
 }
 
@@ -237,107 +237,84 @@ WITH m AS (
 // possible match for an officer, not a merge.
 var traderMatch = matchQuery{
 	query: `
-WITH m AS (
     (SELECT 1 AS rank, 'company_number' AS rule, id AS contact_id FROM contact
-     WHERE kind = 'trader' AND company_number = $1 AND company_number_valid
+     WHERE kind = 'trader' AND company_number = {company} AND company_number_valid
      ORDER BY id LIMIT 1)
     UNION ALL
     (SELECT 2, 'name_postcode', id FROM contact
-     WHERE kind = 'trader' AND name_norm = $2 AND postcode_norm = $3
-       AND regexp_replace(name, '\s+', ' ', 'g') = $5
-       AND (company_number_valid IS NOT TRUE OR $1::text IS NULL)
+     WHERE kind = 'trader' AND name_norm = {name_norm} AND postcode_norm = {postcode}
+       AND regexp_replace(name, '\s+', ' ', 'g') = {name}
+       AND (company_number_valid IS NOT TRUE OR {company}::text IS NULL)
      ORDER BY id LIMIT 1)
     UNION ALL
     (SELECT 3, 'website', id FROM contact
-     WHERE kind = 'trader' AND website_host = $4
-       AND (company_number_valid IS NOT TRUE OR $1::text IS NULL)
-     ORDER BY id LIMIT 1)
-)`,
-	args: func(in *contact) []any {
+     WHERE kind = 'trader' AND website_host = {website}
+       AND (company_number_valid IS NOT TRUE OR {company}::text IS NULL)
+     ORDER BY id LIMIT 1)`,
+	keys: func(in *contact) map[string]any {
 		var name *string
 		if in.Name != nil {
 			name = optString(mapping.CollapseSpaces(*in.Name))
 		}
-		return []any{in.companyKey(), in.NameNorm, in.PostcodeNorm, in.WebsiteHost, name}
+		return map[string]any{"company": in.companyKey(), "name_norm": in.NameNorm,
+			"postcode": in.PostcodeNorm, "website": in.WebsiteHost, "name": name}
 	},
 }
 
-// resolveContact links in to the existing contact it matches, filling in
-// what that contact lacked, or creates a new one. It returns the contact's
-// id and the rule that matched, and records the match in log. A contact it
-// created is added to created, to be compared for possible matches once the
-// request exists. in may be nil.
-func (im *Import) resolveContact(ctx context.Context, in *contact, m matchQuery,
-	log *auditLog, created *[]*contact) (*int64, *string, error) {
-	id, rule, err := im.findOrCreateContact(ctx, in, m)
-	if err != nil || id == nil {
-		return id, rule, err
-	}
-	if *rule == ruleNew {
-		in.ID = *id
-		*created = append(*created, in)
-	}
-	log.add(auditMatch, "contact", *id, map[string]any{"kind": in.Kind, "rule": *rule})
-	return id, rule, nil
-}
-
-// findOrCreateSQL completes a matchQuery: the contact it finds, or, when
-// it finds none, the incoming contact inserted ($6 on, as insertArgs
-// gives them). One statement keeps a contact to one round trip.
-const findOrCreateSQL = `,
-found AS (
-    SELECT m.rule, ` + contactColumns + `
-    FROM m JOIN contact ON contact.id = m.contact_id
-    ORDER BY m.rank LIMIT 1
-), made AS (
+// findOrCreate adds to b the part of a case's statement that finds the
+// contact in matches, or inserts it when none does: the table p (rule, then
+// the contact's columns), of one row. p is the part's name, which prefixes
+// its other tables.
+func (m matchQuery) findOrCreate(b *stmtBuilder, p string, in *contact) {
+	b.with(p+"_m", b.fill(m.query, m.keys(in)))
+	b.with(p+"_found", `
+    SELECT m.rule, `+contactColumns+`
+    FROM `+p+`_m m JOIN contact ON contact.id = m.contact_id
+    ORDER BY m.rank LIMIT 1`)
+	b.with(p+"_made", `
     INSERT INTO contact (kind, title, forename, surname, name, trading_as,
         company_number, address_lines, town, county, postcode, postcode_valid, uprn,
         telephone, email, website, email_norm, surname_norm, initial, postcode_norm,
         name_norm, website_host, phone_norm, forename_norm, company_number_valid)
-    SELECT $6::text, $7::text, $8::text, $9::text, $10::text, $11::text,
-        $12::text, $13::text[], $14::text, $15::text, $16::text, $17::boolean, $18::text,
-        $19::text, $20::text, $21::text, $22::text, $23::text, $24::text, $25::text,
-        $26::text, $27::text, $28::text, $29::text, $30::boolean
-    WHERE NOT EXISTS (SELECT 1 FROM found)
-    RETURNING ` + contactColumns + `
-)
-SELECT * FROM found
-UNION ALL
-SELECT '` + ruleNew + `', ` + contactColumns + ` FROM made`
-
-// insertArgs are a new contact's values, in the order of findOrCreateSQL.
-func (ct *contact) insertArgs() []any {
-	return []any{ct.Kind, ct.Title, ct.Forename, ct.Surname, ct.Name, ct.TradingAs,
-		ct.CompanyNumber, ct.AddressLines, ct.Town, ct.County, ct.Postcode,
-		ct.PostcodeValid, ct.UPRN, ct.Telephone, ct.Email, ct.Website, ct.EmailNorm,
-		ct.SurnameNorm, ct.Initial, ct.PostcodeNorm, ct.NameNorm, ct.WebsiteHost,
-		ct.PhoneNorm, ct.ForenameNorm, ct.CompanyValid}
+    SELECT `+b.list(
+		in.Kind, "text", in.Title, "text", in.Forename, "text", in.Surname, "text",
+		in.Name, "text", in.TradingAs, "text", in.CompanyNumber, "text",
+		in.AddressLines, "text[]", in.Town, "text", in.County, "text",
+		in.Postcode, "text", in.PostcodeValid, "boolean", in.UPRN, "text",
+		in.Telephone, "text", in.Email, "text", in.Website, "text",
+		in.EmailNorm, "text", in.SurnameNorm, "text", in.Initial, "text",
+		in.PostcodeNorm, "text", in.NameNorm, "text", in.WebsiteHost, "text",
+		in.PhoneNorm, "text", in.ForenameNorm, "text", in.CompanyValid, "boolean")+`
+    WHERE NOT EXISTS (SELECT 1 FROM `+p+`_found)
+    RETURNING `+contactColumns)
+	b.with(p, `
+    SELECT * FROM `+p+`_found
+    UNION ALL
+    SELECT '`+ruleNew+`', `+contactColumns+` FROM `+p+`_made`)
 }
 
-func (im *Import) findOrCreateContact(ctx context.Context, in *contact,
-	m matchQuery) (*int64, *string, error) {
-	if in == nil {
-		return nil, nil, nil
-	}
+// matched is a contact as a case's statement found or made it.
+type matched struct {
+	Rule string `json:"rule"`
+	contact
+}
 
-	var found struct {
-		Rule string `db:"rule"`
-		contact
-	}
-	err := im.tx.GetContext(ctx, &found, m.query+findOrCreateSQL,
-		append(m.args(in), in.insertArgs()...)...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("match %s: %w", in.Kind, err)
-	}
-	if found.Rule == ruleNew {
-		return &found.ID, &found.Rule, nil
-	}
-	if found.fillFrom(in) {
-		if err := im.updateContact(ctx, &found.contact); err != nil {
+// settleContact finishes the contact found for in: a new one goes on
+// created, to be compared for possible matches once the request exists; an
+// existing one gets what it lacked from in. It returns the contact's id
+// and rule, and records the match in log.
+func (im *Import) settleContact(ctx context.Context, in *contact, got *matched,
+	log *auditLog, created *[]*contact) (*int64, *string, error) {
+	if got.Rule == ruleNew {
+		in.ID = got.ID
+		*created = append(*created, in)
+	} else if got.fillFrom(in) {
+		if err := im.updateContact(ctx, &got.contact); err != nil {
 			return nil, nil, err
 		}
 	}
-	return &found.ID, &found.Rule, nil
+	log.add(auditMatch, "contact", got.ID, map[string]any{"kind": in.Kind, "rule": got.Rule})
+	return &got.ID, &got.Rule, nil
 }
 
 const updateContactSQL = `

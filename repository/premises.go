@@ -12,14 +12,14 @@ import (
 
 // premises is a row of the premises table.
 type premises struct {
-	ID              int64          `db:"id"`
-	UPRN            *string        `db:"uprn"`
-	AddressLines    pq.StringArray `db:"address_lines"`
-	Town            *string        `db:"town"`
-	County          *string        `db:"county"`
-	Postcode        *string        `db:"postcode"`
-	Line1Norm       *string        `db:"line1_norm"`
-	TraderContactID *int64         `db:"trader_contact_id"`
+	ID              int64          `db:"id" json:"id"`
+	UPRN            *string        `db:"uprn" json:"uprn"`
+	AddressLines    pq.StringArray `db:"address_lines" json:"address_lines"`
+	Town            *string        `db:"town" json:"town"`
+	County          *string        `db:"county" json:"county"`
+	Postcode        *string        `db:"postcode" json:"postcode"`
+	Line1Norm       *string        `db:"line1_norm" json:"line1_norm"`
+	TraderContactID *int64         `db:"trader_contact_id" json:"trader_contact_id"`
 }
 
 const premisesColumns = `id, uprn, address_lines, town, county, postcode, line1_norm,
@@ -49,67 +49,91 @@ func newPremises(a *mapping.Address, traderID *int64) *premises {
 	}
 }
 
-// findOrCreatePremisesSQL finds premises by UPRN ($1), else by normalised
-// first line ($2) and postcode ($3), else, without a postcode, by first line
-// among the trader's ($4) premises with none (a first line such as
-// "1 High Street" without a postcode is in any town); or, finding none,
-// inserts the incoming premises (its other columns $5 to $7). A premises
+// findOrCreatePremises adds to b the part of a case's statement that finds
+// the premises in describes, by UPRN, else by normalised first line and
+// postcode, else, without a postcode, by first line among the trader's
+// premises with none (a first line such as "1 High Street" without a
+// postcode is in any town); or, finding none, inserts them. A premises
 // whose UPRN differs from the incoming one is another property that
-// happens to share the first line and postcode. One statement keeps the
-// premises of a case to one round trip; made tells which it did.
-const findOrCreatePremisesSQL = `
-WITH candidates AS (
-    (SELECT 1 AS rank, ` + premisesColumns + ` FROM premises
-     WHERE uprn = $1
+// happens to share the first line and postcode. The table p holds made
+// (whether it inserted them) and the premises' columns. trader is the SQL
+// for the trader's id.
+func findOrCreatePremises(b *stmtBuilder, p string, in *premises, trader string) {
+	keys := map[string]any{"uprn": in.UPRN, "line1": in.Line1Norm, "postcode": in.Postcode}
+	b.with(p+"_candidates", b.fill(`
+    (SELECT 1 AS rank, `+premisesColumns+` FROM premises
+     WHERE uprn = {uprn}
      ORDER BY id LIMIT 1)
     UNION ALL
-    (SELECT 2, ` + premisesColumns + ` FROM premises
-     WHERE line1_norm = $2 AND postcode = $3 AND (uprn IS NULL OR $1::text IS NULL)
+    (SELECT 2, `+premisesColumns+` FROM premises
+     WHERE line1_norm = {line1} AND postcode = {postcode} AND (uprn IS NULL OR {uprn}::text IS NULL)
      ORDER BY uprn NULLS LAST, id LIMIT 1)
     UNION ALL
-    (SELECT 3, ` + premisesColumns + ` FROM premises
-     WHERE $3::text IS NULL AND line1_norm = $2 AND postcode IS NULL
-       AND trader_contact_id = $4 AND (uprn IS NULL OR $1::text IS NULL)
-     ORDER BY uprn NULLS LAST, id LIMIT 1)
-), found AS (
-    SELECT ` + premisesColumns + ` FROM candidates ORDER BY rank LIMIT 1
-), made AS (
+    (SELECT 3, `+premisesColumns+` FROM premises
+     WHERE {postcode}::text IS NULL AND line1_norm = {line1} AND postcode IS NULL
+       AND trader_contact_id = `+trader+` AND (uprn IS NULL OR {uprn}::text IS NULL)
+     ORDER BY uprn NULLS LAST, id LIMIT 1)`, keys))
+	b.with(p+"_found", `
+    SELECT `+premisesColumns+` FROM `+p+`_candidates ORDER BY rank LIMIT 1`)
+	b.with(p+"_made", b.fill(`
     INSERT INTO premises (uprn, address_lines, town, county, postcode, line1_norm,
         trader_contact_id)
-    SELECT $1::text, coalesce($5::text[], '{}'), $6::text, $7::text, $3::text, $2::text, $4::bigint
-    WHERE NOT EXISTS (SELECT 1 FROM found)
-    RETURNING ` + premisesColumns + `
-)
-SELECT false AS made, * FROM found
-UNION ALL
-SELECT true, * FROM made`
+    SELECT {uprn}::text, coalesce(`+b.list(in.AddressLines, "text[]")+`, '{}'), `+
+		b.list(in.Town, "text", in.County, "text")+`, {postcode}::text, {line1}::text, `+
+		trader+`
+    WHERE NOT EXISTS (SELECT 1 FROM `+p+`_found)
+    RETURNING `+premisesColumns, keys))
+	b.with(p, `
+    SELECT false AS made, * FROM `+p+`_found
+    UNION ALL
+    SELECT true, * FROM `+p+`_made`)
+}
 
-// resolvePremises links a trader's address to premises by UPRN, else by
-// normalised first line and postcode (without a postcode, the same
-// trader's premises with that first line), or creates new premises. It
-// returns nil when the address cannot identify premises.
-func (im *Import) resolvePremises(ctx context.Context, a *mapping.Address,
-	traderID *int64) (*int64, error) {
-	in := newPremises(a, traderID)
-	if in == nil {
-		return im.addressUnknownPremises(ctx, a, traderID)
+// An address with neither a first line nor a UPRN cannot tell premises
+// apart, so a trader with such an address (or none) has one premises of
+// its own, "address unknown", per postcode it gave. addressUnknownPremises
+// adds to b the part that finds those, or inserts them with the town and
+// county: the table p, as findOrCreatePremises makes it. trader is the SQL
+// for the trader's id.
+func addressUnknownPremises(b *stmtBuilder, p string, a *mapping.Address, trader string) {
+	var town, county, postcode *string
+	if a != nil {
+		town, county = optString(a.Town), optString(a.County)
+		postcode = optString(mapping.CanonicalPostcode(a.Postcode))
 	}
+	pc := b.list(postcode, "text")
+	b.with(p+"_found", `
+    SELECT `+premisesColumns+` FROM premises
+    WHERE trader_contact_id = `+trader+` AND uprn IS NULL AND line1_norm IS NULL
+      AND postcode IS NOT DISTINCT FROM `+pc+`
+    ORDER BY id
+    LIMIT 1`)
+	b.with(p+"_made", `
+    INSERT INTO premises (address_lines, town, county, postcode, trader_contact_id)
+    SELECT '{}', `+b.list(town, "text", county, "text")+`, `+pc+`, `+trader+`
+    WHERE NOT EXISTS (SELECT 1 FROM `+p+`_found)
+    RETURNING `+premisesColumns)
+	b.with(p, `
+    SELECT false AS made, * FROM `+p+`_found
+    UNION ALL
+    SELECT true, * FROM `+p+`_made`)
+}
 
-	var found struct {
-		Made bool `db:"made"`
-		premises
-	}
-	err := im.tx.GetContext(ctx, &found, findOrCreatePremisesSQL, in.UPRN, in.Line1Norm,
-		in.Postcode, traderID, in.AddressLines, in.Town, in.County)
-	if err != nil {
-		return nil, fmt.Errorf("match premises: %w", err)
-	}
-	if !found.Made && found.fillFrom(in) {
-		if err := im.updatePremises(ctx, &found.premises); err != nil {
+// foundPremises is premises as a case's statement found or made them.
+type foundPremises struct {
+	Made bool `json:"made"`
+	premises
+}
+
+// settlePremises finishes the premises found for in (nil for a trader's
+// "address unknown" premises): existing premises get what they lacked.
+func (im *Import) settlePremises(ctx context.Context, in *premises, got *foundPremises) (*int64, error) {
+	if in != nil && !got.Made && got.fillFrom(in) {
+		if err := im.updatePremises(ctx, &got.premises); err != nil {
 			return nil, err
 		}
 	}
-	return &found.ID, nil
+	return &got.ID, nil
 }
 
 // fillFrom fills in what p lacks from in and reports whether it changed.
@@ -141,47 +165,4 @@ func (im *Import) updatePremises(ctx context.Context, p *premises) error {
 		return fmt.Errorf("update premises: %w", err)
 	}
 	return nil
-}
-
-// An address with neither a first line nor a UPRN cannot tell premises
-// apart, so a trader ($1) with such an address (or none) has one premises
-// of its own, "address unknown", per postcode it gave ($2): found, or
-// inserted with the town and county ($3, $4).
-const addressUnknownPremisesSQL = `
-WITH found AS (
-    SELECT id FROM premises
-    WHERE trader_contact_id = $1 AND uprn IS NULL AND line1_norm IS NULL
-      AND postcode IS NOT DISTINCT FROM $2::text
-    ORDER BY id
-    LIMIT 1
-), made AS (
-    INSERT INTO premises (address_lines, town, county, postcode, trader_contact_id)
-    SELECT '{}', $3::text, $4::text, $2::text, $1::bigint
-    WHERE NOT EXISTS (SELECT 1 FROM found)
-    RETURNING id
-)
-SELECT id FROM found
-UNION ALL
-SELECT id FROM made`
-
-// addressUnknownPremises links a trader whose address cannot identify
-// premises to its "address unknown" premises, creating them, so that every
-// request about a trader has premises. It returns nil with no trader.
-func (im *Import) addressUnknownPremises(ctx context.Context, a *mapping.Address,
-	traderID *int64) (*int64, error) {
-	if traderID == nil {
-		return nil, nil
-	}
-	var town, county, postcode *string
-	if a != nil {
-		town, county = optString(a.Town), optString(a.County)
-		postcode = optString(mapping.CanonicalPostcode(a.Postcode))
-	}
-	var id int64
-	err := im.tx.GetContext(ctx, &id, addressUnknownPremisesSQL, traderID, postcode,
-		town, county)
-	if err != nil {
-		return nil, fmt.Errorf("match premises: %w", err)
-	}
-	return &id, nil
 }

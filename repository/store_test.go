@@ -173,7 +173,7 @@ func TestStatementStaleAfterSchemaChange(t *testing.T) {
 	ctx := context.Background()
 	importNew(t, s, fullCase(uniq()))
 	if _, err := s.DB().ExecContext(ctx,
-		`ALTER TABLE contact ALTER COLUMN town TYPE varchar(200)`); err != nil {
+		`ALTER TABLE service_request ALTER COLUMN update_sequence TYPE bigint`); err != nil {
 		t.Fatal(err)
 	}
 

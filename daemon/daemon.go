@@ -226,7 +226,9 @@ func (d *Daemon) loop(ctx context.Context, jobs chan<- string, results <-chan do
 		var send chan<- string
 		var next string
 		if len(d.queue) > 0 && d.mayDispatch() {
-			send, next = jobs, d.queue[0]
+			if name, ok := d.head(); ok {
+				send, next = jobs, name
+			}
 		}
 
 		select {
@@ -255,6 +257,33 @@ func (d *Daemon) loop(ctx context.Context, jobs chan<- string, results <-chan do
 		}
 		resetTimer(wake, d.nextWake(time.Now()))
 	}
+}
+
+// head returns the first queued file, once it is seen to be as it was when
+// it settled. A file queued behind a backlog may be written again while
+// it waits (an rsync --inplace of a new version): it leaves the queue and
+// settles afresh, and one that has gone is left to the next scan.
+func (d *Daemon) head() (string, bool) {
+	for len(d.queue) > 0 {
+		name := d.queue[0]
+		t := d.files[name]
+		fi, err := os.Lstat(filepath.Join(d.cfg.Inbox, name))
+		if t != nil && err == nil && fi.Mode().IsRegular() &&
+			fi.Size() == t.size && fi.ModTime().Equal(t.mtime) {
+			return name, true
+		}
+		d.queue = d.queue[1:]
+		if t == nil {
+			continue
+		}
+		t.busy = false
+		if err == nil {
+			t.size, t.mtime, t.since = fi.Size(), fi.ModTime(), time.Now()
+			d.log.Debug("file changed while queued; waiting for it to settle",
+				zap.String("file", name))
+		}
+	}
+	return "", false
 }
 
 // mayDispatch holds files back while the database is down, letting one

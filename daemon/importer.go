@@ -66,6 +66,10 @@ type Importer struct {
 	// inside the document is taken for an upload still under way. The
 	// daemon sets it; a one-shot import fails such a file at once.
 	incompleteGrace time.Duration
+
+	// afterEvidence, when set, runs once the evidence is written, before
+	// the cases are read again to merge them: tests change the file there.
+	afterEvidence func()
 }
 
 // NewImporter returns an Importer using cfg's folders, custodian and size
@@ -157,7 +161,7 @@ func (im *Importer) Import(ctx context.Context, path string) (Result, error) {
 		res.Reason = "no Recipient custodian code in the file and no --custodian configured"
 	}
 
-	err = im.write(ctx, f, exp, custodian, &res)
+	err = im.write(ctx, f, before, exp, custodian, &res)
 	var perm *permanentError
 	var noAuth *repository.NoAuthorityError
 	switch {
@@ -248,8 +252,8 @@ func (im *Importer) unchanged(f *os.File, before snapshot, err error) error {
 }
 
 // write runs the import transaction: evidence, every case, commit.
-func (im *Importer) write(ctx context.Context, f *os.File, exp *mapping.Export,
-	custodian string, res *Result) error {
+func (im *Importer) write(ctx context.Context, f *os.File, before snapshot,
+	exp *mapping.Export, custodian string, res *Result) error {
 	info := repository.FileInfo{Name: res.File, SHA256: res.SHA256, Size: res.Size}
 	tx, err := im.store.Begin(ctx, info)
 	if errors.Is(err, repository.ErrAlreadyImported) {
@@ -273,6 +277,9 @@ func (im *Importer) write(ctx context.Context, f *os.File, exp *mapping.Export,
 	if err != nil {
 		return dbError("store evidence", err)
 	}
+	if im.afterEvidence != nil {
+		im.afterEvidence()
+	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return &TransientError{Op: "read", Err: err}
 	}
@@ -287,7 +294,10 @@ func (im *Importer) write(ctx context.Context, f *os.File, exp *mapping.Export,
 		}
 		return mergeErr
 	}
-	_, _, err = mapping.Decode(f, func(c *mapping.Case) error {
+	// The cases are read a third time, and what was merged must be what
+	// was checked and kept as evidence: this read is hashed too.
+	h := sha256.New()
+	_, _, err = mapping.Decode(io.TeeReader(f, h), func(c *mapping.Case) error {
 		if batch = append(batch, c); len(batch) < repository.MaxMergeAll {
 			return nil
 		}
@@ -303,6 +313,16 @@ func (im *Importer) write(ctx context.Context, f *os.File, exp *mapping.Export,
 		// The first read was clean, so a problem now means the bytes
 		// changed underneath us.
 		return ErrNotReady
+	}
+	if _, err := io.Copy(h, f); err != nil {
+		return &TransientError{Op: "read", Err: err}
+	}
+	if hex.EncodeToString(h.Sum(nil)) != res.SHA256 {
+		return ErrNotReady // rewritten in place while it was read
+	}
+	// Nor may it be written to until the commit: after it, the file moves.
+	if err := im.unchanged(f, before, nil); err != nil {
+		return err
 	}
 
 	sum, err := tx.Commit(ctx, exp, custodian)

@@ -1,0 +1,174 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"cacsd/repository"
+	"cacsd/repository/repotest"
+)
+
+var testURL string
+
+func TestMain(m *testing.M) { repotest.Main(m, "daemon", &testURL) }
+
+func openStore(t *testing.T) *repository.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := repository.Open(ctx, testURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// testImporter imports from a new inbox under a temporary root.
+func testImporter(t *testing.T) (*Importer, Config) {
+	t.Helper()
+	cfg := DefaultConfig(t.TempDir())
+	cfg.Custodian = "2280"
+	for _, dir := range []string{cfg.Inbox, cfg.Processed, cfg.Failed} {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return NewImporter(openStore(t), cfg, false), cfg
+}
+
+// A file rewritten in place between the evidence and the merge is not
+// imported: the merge read is checked against the hash, and the file
+// waits to settle again. Same size, so only the content tells.
+func TestRewrittenWhileMergedWaits(t *testing.T) {
+	im, cfg := testImporter(t)
+	good, err := os.ReadFile("../mapping/testdata/good/referral-single.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Still a good export, so only the hash can tell.
+	changed := bytes.Replace(good, []byte("took cash"), []byte("took CASH"), 1)
+	if bytes.Equal(changed, good) {
+		t.Fatal("test file has no summary to change")
+	}
+	path := filepath.Join(cfg.Inbox, "rewritten.xml")
+	if err := os.WriteFile(path, good, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	mtime := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		change func()
+	}{
+		{"same size, same mtime", func() {
+			// Written through the open file so that nothing else moves.
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt(changed, 0); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(path, mtime, mtime); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"appended", func() {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteString("\n<!-- more -->\n"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(path, good, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(path, mtime, mtime); err != nil {
+				t.Fatal(err)
+			}
+			im.afterEvidence = tc.change
+			_, err := im.Import(context.Background(), path)
+			if !errors.Is(err, ErrNotReady) {
+				t.Fatalf("Import of a file changed while merged: %v, want ErrNotReady", err)
+			}
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("file left the inbox: %v", err)
+			}
+			var n int
+			err = im.store.DB().Get(&n, `SELECT count(*) FROM import_file`)
+			if err != nil || n != 0 {
+				t.Errorf("import_file rows = %d, %v; want 0", n, err)
+			}
+		})
+	}
+
+	// Left alone, the file imports.
+	im.afterEvidence = nil
+	if err := os.WriteFile(path, good, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	res, err := im.Import(context.Background(), path)
+	if err != nil || res.Outcome != OutcomeImported {
+		t.Fatalf("Import of the settled file: %+v, %v; want imported", res, err)
+	}
+}
+
+// A queued file written again before its turn leaves the queue to settle
+// afresh; one that has gone is dropped; one unchanged is handed out.
+func TestHeadSkipsFilesChangedWhileQueued(t *testing.T) {
+	dir := t.TempDir()
+	d := &Daemon{cfg: Config{Inbox: dir}, files: map[string]*tracked{}, log: zap.NewNop()}
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("changed.xml", "<a/>")
+	write("gone.xml", "<a/>")
+	write("kept.xml", "<a/>")
+	now := time.Now()
+	for _, name := range []string{"changed.xml", "gone.xml", "kept.xml"} {
+		fi, err := os.Lstat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.observe(name, fi, now.Add(-time.Minute))
+		d.files[name].busy = true
+		d.queue = append(d.queue, name)
+	}
+	write("changed.xml", "<a>longer</a>")
+	if err := os.Remove(filepath.Join(dir, "gone.xml")); err != nil {
+		t.Fatal(err)
+	}
+
+	name, ok := d.head()
+	if !ok || name != "kept.xml" {
+		t.Fatalf("head = %q, %v; want kept.xml", name, ok)
+	}
+	if len(d.queue) != 1 {
+		t.Errorf("queue = %v, want only kept.xml", d.queue)
+	}
+	c := d.files["changed.xml"]
+	if c.busy || c.size != int64(len("<a>longer</a>")) || now.Sub(c.since) > time.Second {
+		t.Errorf("changed file = %+v, want not busy, new size, settling from now", *c)
+	}
+}

@@ -92,7 +92,7 @@ func TestHostileFiles(t *testing.T) {
 	}
 	failedDir := filepath.Join(root, "failed")
 	eventually(t, 60*time.Second, "every hostile file to fail", func() bool {
-		return len(dirNames(t, failedDir)) == 2*(len(hostile)+1)
+		return len(doneNames(t, failedDir)) == 2*(len(hostile)+1)
 	})
 
 	for name := range hostile {
@@ -170,7 +170,7 @@ func TestRefusedBatchNamesCases(t *testing.T) {
 	copyData(t, genExport("REF", 300), filepath.Join(root, "inbox", "refused.xml"))
 	failedDir := filepath.Join(root, "failed")
 	eventually(t, time.Minute, "the file to fail", func() bool {
-		return len(dirNames(t, failedDir)) == 2
+		return len(doneNames(t, failedDir)) == 2
 	})
 	report := string(mustRead(t, filepath.Join(failedDir, "refused.xml.error.json")))
 	if want := "the data of cases 1 to 256 of the file (SQLSTATE 23514)"; !strings.Contains(report, want) {
@@ -188,7 +188,7 @@ func TestRefusedBatchNamesCases(t *testing.T) {
 	}
 	copyData(t, genExport("REO", 300), filepath.Join(root, "inbox", "refused-one.xml"))
 	eventually(t, time.Minute, "the second file to fail", func() bool {
-		return len(dirNames(t, failedDir)) == 4
+		return len(doneNames(t, failedDir)) == 4
 	})
 	report = string(mustRead(t, filepath.Join(failedDir, "refused-one.xml.error.json")))
 	if want := "the data of case REO000300 (SQLSTATE 23514)"; !strings.Contains(report, want) {

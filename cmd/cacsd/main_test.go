@@ -166,6 +166,20 @@ func dirNames(t testing.TB, dir string) []string {
 	return names
 }
 
+// doneNames is dirNames without the temporary files cacsd writes a report
+// or a copy into before renaming it into place, so that a wait for a
+// number of finished files does not end a moment early.
+func doneNames(t testing.TB, dir string) []string {
+	t.Helper()
+	var names []string
+	for _, n := range dirNames(t, dir) {
+		if !strings.HasPrefix(n, ".cacsd-") {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
 // walkFiles lists every file below dir, relative to it.
 func walkFiles(t testing.TB, dir string) []string {
 	t.Helper()

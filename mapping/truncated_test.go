@@ -10,13 +10,20 @@ import (
 	"golang.org/x/text/encoding/unicode"
 )
 
-func TestTruncatedIsMarked(t *testing.T) {
+// samples returns a good one-case export, and the same in UTF-16.
+func samples(t *testing.T) (good, wide []byte) {
+	t.Helper()
 	good, err := os.ReadFile("testdata/good/referral-single.xml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	wide := []byte(utf16(t, strings.Replace(string(good), "UTF-8", "UTF-16", 1),
+	wide = []byte(utf16(t, strings.Replace(string(good), "UTF-8", "UTF-16", 1),
 		unicode.LittleEndian, unicode.UseBOM))
+	return good, wide
+}
+
+func TestTruncatedIsMarked(t *testing.T) {
+	good, wide := samples(t)
 	for _, tc := range []struct {
 		name      string
 		data      []byte
@@ -47,12 +54,7 @@ func TestTruncatedIsMarked(t *testing.T) {
 // A UTF-16 file cut inside a character, wherever that falls, is cut short,
 // never malformed: its last half character must not read as U+FFFD.
 func TestTruncatedUTF16Everywhere(t *testing.T) {
-	good, err := os.ReadFile("testdata/good/referral-single.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	wide := []byte(utf16(t, strings.Replace(string(good), "UTF-8", "UTF-16", 1),
-		unicode.LittleEndian, unicode.UseBOM))
+	_, wide := samples(t)
 	for n := 3; n < len(wide)-1; n += 2 {
 		_, _, err := Decode(bytes.NewReader(wide[:n]), nil)
 		var inv *InvalidError

@@ -87,6 +87,13 @@ var knownElements = map[string]bool{
 	elemNotes: true, elemNote: true,
 }
 
+// knownAttributes are the format's attribute names, as knownElements are
+// its element names.
+var knownAttributes = map[string]bool{
+	attrVersion: true, attrExportID: true, attrGenerated: true, attrCustodianCode: true,
+	attrCode: true, attrCurrency: true, attrReason: true, attrRole: true, attrAt: true,
+}
+
 // Values of the enumerated fields, as the format spells them.
 var (
 	routes = []string{

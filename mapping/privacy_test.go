@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -44,6 +45,11 @@ func TestProblemsCarryNoPersonalData(t *testing.T) {
 			":Summary> back</Summary></Complaint>",
 		"name as end tag with space": "<Complaint><Summary>x</" + secretName +
 			" Smith></Summary></Complaint>",
+		"name as tag with a long attribute": "<Purchase><Description><" + secretName +
+			" " + secretName + "=\"" + strings.Repeat("x", maxAttrBytes+1) +
+			"\"/></Description></Purchase>",
+		"name as tag with many attributes": "<Purchase><Description><" + secretName +
+			manyAttrs() + "/></Description></Purchase>",
 		"latin-1 in name": "<Consumer><Surname>" + secretName + "\xe9</Surname></Consumer>",
 		"long summary": "<Complaint><Summary>" + strings.Repeat(secretSummary, 3000) +
 			"</Summary></Complaint>",
@@ -150,4 +156,13 @@ func TestQuoteWithholdsPersonalShapes(t *testing.T) {
 			t.Errorf("quote(%q) = %s; withheld %v, want %v", tc.in, quote(tc.in), got, tc.withheld)
 		}
 	}
+}
+
+// manyAttrs is more attributes than an element may have.
+func manyAttrs() string {
+	var b strings.Builder
+	for i := range maxAttrs + 1 {
+		fmt.Fprintf(&b, " a%d=\"1\"", i)
+	}
+	return b.String()
 }

@@ -228,12 +228,12 @@ func (d *Decoder) token() (xml.Token, error) {
 		d.open = append(d.open, t.Name)
 		if len(t.Attr) > maxAttrs {
 			return nil, d.fatalToken("element %s has more than %d attributes",
-				quoteName(t.Name.Local), maxAttrs)
+				tagName(t.Name), maxAttrs)
 		}
 		for _, a := range t.Attr {
 			if len(a.Value) > maxAttrBytes {
 				return nil, d.fatalToken("attribute %s of %s is longer than %d bytes",
-					quoteName(a.Name.Local), quoteName(t.Name.Local), maxAttrBytes)
+					attrName(a.Name), tagName(t.Name), maxAttrBytes)
 			}
 		}
 	case xml.EndElement:
@@ -269,6 +269,15 @@ func (d *Decoder) close(name xml.Name) error {
 			"with another prefix", tagName(top))
 	}
 	return nil
+}
+
+// attrName names an attribute for a problem message as tagName names a
+// tag: quoted only when it is one of the format's.
+func attrName(n xml.Name) string {
+	if !knownAttributes[n.Local] {
+		return "(a name not in the format)"
+	}
+	return quoteName(n.Local)
 }
 
 // tagName names a tag for a problem message: its local name quoted when it

@@ -276,12 +276,15 @@ func (d *Daemon) head() (string, bool) {
 		if t == nil {
 			continue
 		}
-		t.busy = false
-		if err == nil {
-			t.size, t.mtime, t.since = fi.Size(), fi.ModTime(), time.Now()
-			d.log.Debug("file changed while queued; waiting for it to settle",
-				zap.String("file", name))
+		if err != nil || !fi.Mode().IsRegular() {
+			// Gone, or no longer a file: the next scan sees what it is.
+			delete(d.files, name)
+			continue
 		}
+		t.busy = false
+		t.size, t.mtime, t.since = fi.Size(), fi.ModTime(), time.Now()
+		d.log.Debug("file changed while queued; waiting for it to settle",
+			zap.String("file", name))
 	}
 	return "", false
 }
@@ -324,6 +327,11 @@ func (d *Daemon) scan() {
 		// sender who delivers one is told, once, why nothing happens.
 		if !e.Type().IsRegular() {
 			seen[e.Name()] = true
+			// A file replaced by a link or a folder is no longer waited
+			// for, or the loop would wake at once, again and again.
+			if t := d.files[e.Name()]; t != nil && !t.busy {
+				delete(d.files, e.Name())
+			}
 			if !d.ignored[e.Name()] {
 				d.ignored[e.Name()] = true
 				d.log.Warn("ignored in the inbox: not a regular file (a link or a folder)",

@@ -306,19 +306,22 @@ func (im *Importer) write(ctx context.Context, f *os.File, before snapshot,
 	if err == nil {
 		merge()
 	}
-	if mergeErr != nil {
-		return dbError("merge case", mergeErr)
-	}
-	if err != nil {
-		// The first read was clean, so a problem now means the bytes
-		// changed underneath us.
-		return ErrNotReady
-	}
+	// Whatever the merge made of them, bytes other than those checked
+	// are not the file's fault: it is being written again, and waits.
+	// The rest of the file is hashed too when the merge stopped early.
 	if _, err := io.Copy(h, f); err != nil {
 		return &TransientError{Op: "read", Err: err}
 	}
 	if hex.EncodeToString(h.Sum(nil)) != res.SHA256 {
 		return ErrNotReady // rewritten in place while it was read
+	}
+	if mergeErr != nil {
+		return dbError("merge case", mergeErr)
+	}
+	if err != nil {
+		// The bytes are those checked, so a problem now means they
+		// changed underneath us and back.
+		return ErrNotReady
 	}
 	// Nor may it be written to until the commit: after it, the file moves.
 	if err := im.unchanged(f, before, nil); err != nil {

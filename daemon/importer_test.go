@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"cacsd/repository"
@@ -132,6 +133,49 @@ func TestRewrittenWhileMergedWaits(t *testing.T) {
 	}
 }
 
+// Bytes rewritten between the evidence and the merge that the merge then
+// refuses are not the file's fault: the file waits rather than fails. Here
+// the new postcode is in no authority's districts.
+func TestRewrittenIntoARefusedMergeWaits(t *testing.T) {
+	im, cfg := testImporter(t)
+	im.custodian = repository.CustodianAuto
+	good, err := os.ReadFile("../mapping/testdata/good/referral-single.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i, j := bytes.Index(good, []byte("<Recipient ")),
+		bytes.Index(good, []byte("</Recipient>")); i > 0 && j > i {
+		good = append(good[:i:i], good[j+len("</Recipient>"):]...)
+	}
+	changed := bytes.Replace(good, []byte("ME1 1XX"), []byte("ZZ1 1XX"), 1)
+	if bytes.Equal(changed, good) || bytes.Contains(good, []byte("<Recipient ")) {
+		t.Fatal("test file has no recipient to drop or postcode to change")
+	}
+	path := filepath.Join(cfg.Inbox, "placed.xml")
+	if err := os.WriteFile(path, good, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im.afterEvidence = func() {
+		if err := os.WriteFile(path, changed, 0o640); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := im.Import(context.Background(), path)
+	if !errors.Is(err, ErrNotReady) {
+		t.Fatalf("Import: %+v, %v; want ErrNotReady", res, err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("file left the inbox: %v", err)
+	}
+}
+
 // A queued file written again before its turn leaves the queue to settle
 // afresh; one that has gone is dropped; one unchanged is handed out.
 func TestHeadSkipsFilesChangedWhileQueued(t *testing.T) {
@@ -144,9 +188,10 @@ func TestHeadSkipsFilesChangedWhileQueued(t *testing.T) {
 	}
 	write("changed.xml", "<a/>")
 	write("gone.xml", "<a/>")
+	write("folder.xml", "<a/>")
 	write("kept.xml", "<a/>")
 	now := time.Now()
-	for _, name := range []string{"changed.xml", "gone.xml", "kept.xml"} {
+	for _, name := range []string{"changed.xml", "gone.xml", "folder.xml", "kept.xml"} {
 		fi, err := os.Lstat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -157,6 +202,12 @@ func TestHeadSkipsFilesChangedWhileQueued(t *testing.T) {
 	}
 	write("changed.xml", "<a>longer</a>")
 	if err := os.Remove(filepath.Join(dir, "gone.xml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "folder.xml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "folder.xml"), 0o750); err != nil {
 		t.Fatal(err)
 	}
 
@@ -170,5 +221,48 @@ func TestHeadSkipsFilesChangedWhileQueued(t *testing.T) {
 	c := d.files["changed.xml"]
 	if c.busy || c.size != int64(len("<a>longer</a>")) || now.Sub(c.since) > time.Second {
 		t.Errorf("changed file = %+v, want not busy, new size, settling from now", *c)
+	}
+	for _, name := range []string{"gone.xml", "folder.xml"} {
+		if _, ok := d.files[name]; ok {
+			t.Errorf("%s still waited for", name)
+		}
+	}
+	// Nothing else to wait for, so no wake before changed.xml settles.
+	d.cfg.ScanInterval = time.Minute
+	d.cfg.Settle = 30 * time.Second
+	d.files["changed.xml"].since = time.Now()
+	if wait := d.nextWake(time.Now()); wait < 20*time.Second {
+		t.Errorf("next wake in %v, want the settle time of changed.xml", wait)
+	}
+}
+
+// A waiting file replaced by a folder is no longer waited for: the loop
+// would otherwise wake every few milliseconds to look at it.
+func TestScanForgetsFileReplacedByFolder(t *testing.T) {
+	dir := t.TempDir()
+	d := &Daemon{cfg: Config{Inbox: dir, Include: "*.xml", Settle: time.Second,
+		ScanInterval: time.Minute}, files: map[string]*tracked{},
+		ignored: map[string]bool{}, log: zap.NewNop(),
+		metrics: NewMetrics(prometheus.NewRegistry())}
+	path := filepath.Join(dir, "x.xml")
+	if err := os.WriteFile(path, []byte("<a/>"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	d.scan()
+	if _, ok := d.files["x.xml"]; !ok {
+		t.Fatal("file not tracked after a scan")
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	d.scan()
+	if _, ok := d.files["x.xml"]; ok {
+		t.Error("folder still waited for after a scan")
+	}
+	if wait := d.nextWake(time.Now().Add(time.Hour)); wait < time.Minute {
+		t.Errorf("next wake in %v, want the scan interval", wait)
 	}
 }

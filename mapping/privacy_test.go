@@ -64,6 +64,9 @@ func TestProblemsCarryNoPersonalData(t *testing.T) {
 			strings.Repeat("x", maxTokenBytes) + " -->",
 		"name as second root":        oneCase + "<" + secretName + "/>",
 		"name as end tag after root": oneCase + "</" + secretName + ">",
+		"name as root":               "<" + secretName + ">" + secretSummary + "</" + secretName + ">",
+		"name as version": strings.Replace(oneCase, `version="1.0" exportId`,
+			`version="`+secretName+` 07700900123" exportId`, 1),
 		"name as case reference": strings.Replace(string(export(withCase(""))),
 			"CACS0000000001", secretName+" 07700900123", 1),
 	}

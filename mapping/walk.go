@@ -66,7 +66,7 @@ func (d *Decoder) prolog() (xml.StartElement, error) {
 // know.
 func (d *Decoder) readRoot(root xml.StartElement) error {
 	if root.Name.Local != elemCaseExport {
-		return d.fatalToken("root element is %s, want %s", quoteName(root.Name.Local), elemCaseExport)
+		return d.fatalToken("root element is %s, want %s", tagName(root.Name), elemCaseExport)
 	}
 	const field = elemCaseExport + "/@"
 	version, _ := attrValue(root, attrVersion)
@@ -98,7 +98,7 @@ func checkVersion(version string) error {
 	}
 	m := versionPattern.FindStringSubmatch(version)
 	if m == nil {
-		return fmt.Errorf("version %s is not of the form 1.x", quoteName(version))
+		return fmt.Errorf("version %s is not of the form 1.x", quote(version))
 	}
 	if m[1] != "1" {
 		major, _ := strconv.Atoi(m[1]) // the pattern allows digits only

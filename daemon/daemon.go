@@ -424,7 +424,9 @@ func (d *Daemon) nextWake(now time.Time) time.Duration {
 			next = wait
 		}
 	}
-	if d.dbDown && len(d.queue) > 0 {
+	// The next probe of a database that is down, unless one is running:
+	// its result wakes the loop.
+	if d.dbDown && len(d.queue) > 0 && d.busy == 0 {
 		next = min(next, d.dbRetryAt.Sub(now))
 	}
 	if next < 10*time.Millisecond {

@@ -315,6 +315,11 @@ func (im *Importer) write(ctx context.Context, f *os.File, before snapshot,
 	if hex.EncodeToString(h.Sum(nil)) != res.SHA256 {
 		return ErrNotReady // rewritten in place while it was read
 	}
+	// Nor written to since, up to here: after this, the file moves, to
+	// processed/ or, refused, to failed/.
+	if err := im.unchanged(f, before, nil); err != nil {
+		return err
+	}
 	if mergeErr != nil {
 		return dbError("merge case", mergeErr)
 	}
@@ -322,10 +327,6 @@ func (im *Importer) write(ctx context.Context, f *os.File, before snapshot,
 		// The bytes are those checked, so a problem now means they
 		// changed underneath us and back.
 		return ErrNotReady
-	}
-	// Nor may it be written to until the commit: after it, the file moves.
-	if err := im.unchanged(f, before, nil); err != nil {
-		return err
 	}
 
 	sum, err := tx.Commit(ctx, exp, custodian)

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,21 +49,41 @@ func testImporter(t *testing.T) (*Importer, Config) {
 	return NewImporter(openStore(t), cfg, false), cfg
 }
 
+var refSeq atomic.Int64
+
+// sample is the good one-case export with a case reference no other test
+// run uses, without its Recipient when noRecipient is set.
+func sample(t *testing.T, noRecipient bool) []byte {
+	t.Helper()
+	good, err := os.ReadFile("../mapping/testdata/good/referral-single.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := fmt.Sprintf("CACS%010d", time.Now().UnixNano()/1000%1e8*100+refSeq.Add(1)%100)
+	good = bytes.ReplaceAll(good, []byte("CACS2611290001"), []byte(ref))
+	if noRecipient {
+		i, j := bytes.Index(good, []byte("<Recipient ")), bytes.Index(good, []byte("</Recipient>"))
+		if i < 0 || j < i {
+			t.Fatal("sample has no Recipient")
+		}
+		good = append(good[:i:i], good[j+len("</Recipient>"):]...)
+	}
+	return good
+}
+
 // A file rewritten in place between the evidence and the merge is not
 // imported: the merge read is checked against the hash, and the file
 // waits to settle again. Same size, so only the content tells.
 func TestRewrittenWhileMergedWaits(t *testing.T) {
 	im, cfg := testImporter(t)
-	good, err := os.ReadFile("../mapping/testdata/good/referral-single.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	good := sample(t, false)
 	// Still a good export, so only the hash can tell.
 	changed := bytes.Replace(good, []byte("took cash"), []byte("took CASH"), 1)
 	if bytes.Equal(changed, good) {
 		t.Fatal("test file has no summary to change")
 	}
-	path := filepath.Join(cfg.Inbox, "rewritten.xml")
+	name := fmt.Sprintf("rewritten-%d.xml", refSeq.Add(1))
+	path := filepath.Join(cfg.Inbox, name)
 	if err := os.WriteFile(path, good, 0o640); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +137,8 @@ func TestRewrittenWhileMergedWaits(t *testing.T) {
 				t.Errorf("file left the inbox: %v", err)
 			}
 			var n int
-			err = im.store.DB().Get(&n, `SELECT count(*) FROM import_file`)
+			err = im.store.DB().Get(&n, `SELECT count(*) FROM import_file
+                WHERE file_name = $1`, name)
 			if err != nil || n != 0 {
 				t.Errorf("import_file rows = %d, %v; want 0", n, err)
 			}
@@ -139,17 +162,10 @@ func TestRewrittenWhileMergedWaits(t *testing.T) {
 func TestRewrittenIntoARefusedMergeWaits(t *testing.T) {
 	im, cfg := testImporter(t)
 	im.custodian = repository.CustodianAuto
-	good, err := os.ReadFile("../mapping/testdata/good/referral-single.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if i, j := bytes.Index(good, []byte("<Recipient ")),
-		bytes.Index(good, []byte("</Recipient>")); i > 0 && j > i {
-		good = append(good[:i:i], good[j+len("</Recipient>"):]...)
-	}
+	good := sample(t, true)
 	changed := bytes.Replace(good, []byte("ME1 1XX"), []byte("ZZ1 1XX"), 1)
-	if bytes.Equal(changed, good) || bytes.Contains(good, []byte("<Recipient ")) {
-		t.Fatal("test file has no recipient to drop or postcode to change")
+	if bytes.Equal(changed, good) {
+		t.Fatal("test file has no postcode to change")
 	}
 	path := filepath.Join(cfg.Inbox, "placed.xml")
 	if err := os.WriteFile(path, good, 0o640); err != nil {
@@ -173,6 +189,56 @@ func TestRewrittenIntoARefusedMergeWaits(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("file left the inbox: %v", err)
+	}
+}
+
+// A file touched while its merge was refused waits too: what is moved to
+// failed/ must be what was read.
+func TestTouchedWhileRefusedWaits(t *testing.T) {
+	im, cfg := testImporter(t)
+	im.custodian = repository.CustodianAuto
+	good := sample(t, true)
+	refused := bytes.Replace(good, []byte("ME1 1XX"), []byte("ZZ1 1XX"), 1)
+	path := filepath.Join(cfg.Inbox, "touched.xml")
+	if err := os.WriteFile(path, refused, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
+	}
+	im.afterEvidence = func() {
+		now := time.Now()
+		if err := os.Chtimes(path, now, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := im.Import(context.Background(), path)
+	if !errors.Is(err, ErrNotReady) {
+		t.Fatalf("Import: %+v, %v; want ErrNotReady", res, err)
+	}
+
+	// Left alone, it fails for what it says.
+	im.afterEvidence = nil
+	res, err = im.Import(context.Background(), path)
+	if err != nil || res.Outcome != OutcomeFailed {
+		t.Fatalf("Import of the settled file: %+v, %v; want failed", res, err)
+	}
+}
+
+// While a probe of a database that is down runs, the loop waits for its
+// result, not for a retry time already past.
+func TestNoWakeStormDuringProbe(t *testing.T) {
+	d := &Daemon{cfg: Config{ScanInterval: time.Minute, Settle: time.Second},
+		files: map[string]*tracked{"a.xml": {busy: true}, "b.xml": {busy: true}},
+		queue: []string{"b.xml"}, busy: 1, dbDown: true,
+		dbRetryAt: time.Now().Add(-time.Second)}
+	if wait := d.nextWake(time.Now()); wait < time.Minute {
+		t.Errorf("next wake in %v during a probe, want the scan interval", wait)
+	}
+	d.busy = 0
+	if wait := d.nextWake(time.Now()); wait > 10*time.Millisecond {
+		t.Errorf("next wake in %v with the probe due, want at once", wait)
 	}
 }
 

@@ -262,7 +262,8 @@ func (d *Daemon) loop(ctx context.Context, jobs chan<- string, results <-chan do
 // head returns the first queued file, once it is seen to be as it was when
 // it settled. A file queued behind a backlog may be written again while
 // it waits (an rsync --inplace of a new version): it leaves the queue and
-// settles afresh, and one that has gone is left to the next scan.
+// settles afresh. One that has gone, or is no longer a regular file, is
+// forgotten until a scan finds a file under its name again.
 func (d *Daemon) head() (string, bool) {
 	for len(d.queue) > 0 {
 		name := d.queue[0]
@@ -340,8 +341,9 @@ func (d *Daemon) scan() {
 			continue
 		}
 		if t := d.files[e.Name()]; t != nil && t.busy {
-			// Queued or being read: the import checks it has not
-			// changed, so a backlog is not statted again at each scan.
+			// Queued or being read: head checks it before it is handed
+			// out and the import while it reads it, so a backlog is not
+			// statted again at each scan.
 			seen[e.Name()] = true
 			continue
 		}

@@ -290,9 +290,10 @@ func quote(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// quoteName quotes markup rather than content for a problem message: an
-// element or attribute name, an encoding label, a version. These come
-// from the sender's software, never from a person.
+// quoteName quotes markup rather than content for a problem message: the
+// name of an element or attribute of the format, a known encoding label,
+// a version of the form 1.x. Only values already checked against such a
+// list or shape may be passed; anything else goes through quote.
 func quoteName(s string) string {
 	if cut := cutRunes(s, maxQuotedText); cut != s {
 		return fmt.Sprintf("%q…", cut)

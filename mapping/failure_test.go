@@ -89,8 +89,10 @@ func TestFileRules(t *testing.T) {
 		{"nul byte", func(*testing.T) string {
 			return strings.Replace(oneCase, "Consumer law", "Consumer\x00law", 1)
 		}, "NUL"},
-		{"unknown charset", func(*testing.T) string { return declared("x-klingon") },
-			`unknown character encoding "x-klingon"`},
+		{"unknown charset", func(*testing.T) string { return declared("ISO-8859-99") },
+			`unknown character encoding "ISO-8859-99"`},
+		{"unknown charset named like a word", func(*testing.T) string { return declared("x-klingon") },
+			`unknown character encoding (value withheld`},
 		{"utf-16le with bom", func(t *testing.T) string {
 			return utf16(t, declared("UTF-16"), unicode.LittleEndian, unicode.UseBOM)
 		}, ""},

@@ -187,13 +187,14 @@ func charsetReader(bom byteOrder) func(string, io.Reader) (io.Reader, error) {
 		switch {
 		case enc == nil || name == "replacement":
 			return nil, &charsetError{fmt.Sprintf(
-				"unknown character encoding %s in the XML declaration", quoteName(label))}
+				"unknown character encoding %s in the XML declaration", quote(label))}
 		case strings.HasPrefix(name, "utf-16") && bom == bomUTF16:
 			return in, nil
 		case strings.HasPrefix(name, "utf-16"):
 			return nil, &charsetError{"XML declaration says UTF-16 but the file has no " +
 				"UTF-16 byte-order mark"}
 		case bom == bomUTF16 || (bom == bomUTF8 && name != "utf-8"):
+			// A label charset knows names an encoding, not a person.
 			return nil, &charsetError{fmt.Sprintf(
 				"XML declaration says %s but the file starts with a %s byte-order mark",
 				quoteName(label), bom)}

@@ -67,6 +67,8 @@ func TestProblemsCarryNoPersonalData(t *testing.T) {
 		"name as root":               "<" + secretName + ">" + secretSummary + "</" + secretName + ">",
 		"name as version": strings.Replace(oneCase, `version="1.0" exportId`,
 			`version="`+secretName+` 07700900123" exportId`, 1),
+		"name as encoding": strings.Replace(oneCase, `encoding="UTF-8"`,
+			`encoding="`+secretName+`-07700900123"`, 1),
 		"name as case reference": strings.Replace(string(export(withCase(""))),
 			"CACS0000000001", secretName+" 07700900123", 1),
 	}

@@ -70,6 +70,9 @@ type Importer struct {
 	// afterEvidence, when set, runs once the evidence is written, before
 	// the cases are read again to merge them: tests change the file there.
 	afterEvidence func()
+	// beforeMove, when set, runs once the outcome is settled, before the
+	// file is moved: tests change the file there.
+	beforeMove func()
 }
 
 // NewImporter returns an Importer using cfg's folders, custodian and size
@@ -398,6 +401,9 @@ func (im *Importer) fail(ctx context.Context, mv moveSpec, res Result,
 		res.Duration = im.now().Sub(start)
 		return res, nil
 	}
+	if im.beforeMove != nil {
+		im.beforeMove()
+	}
 	mv.dir, mv.sidecar = im.failed, reportSuffix
 	dst, err := move(mv)
 	if errors.Is(err, ErrGone) {
@@ -405,8 +411,9 @@ func (im *Importer) fail(ctx context.Context, mv moveSpec, res Result,
 		return res, ErrGone
 	}
 	if errors.Is(err, errReplaced) {
-		// A new upload took the name; the rejected bytes are gone with
-		// the old name, and the new file gets its own check.
+		// A new upload took the name, or the file was written again: the
+		// rejected bytes are gone, the failure is recorded against their
+		// hash, and the new file gets its own check.
 		res.Replaced = true
 		res.Duration = im.now().Sub(start)
 		return res, nil
@@ -434,6 +441,9 @@ func (im *Importer) fail(ctx context.Context, mv moveSpec, res Result,
 // destination; a duplicate is not, since another daemon did everything.
 func (im *Importer) finish(mv moveSpec, res Result, start time.Time) (Result, error) {
 	if !im.keep {
+		if im.beforeMove != nil {
+			im.beforeMove()
+		}
 		mv.dir = processedDir(im.processed, im.now())
 		dst, err := move(mv)
 		switch {
@@ -445,8 +455,9 @@ func (im *Importer) finish(mv moveSpec, res Result, start time.Time) (Result, er
 			// The new file under this name is someone else's turn.
 			return res, ErrNotReady
 		case errors.Is(err, errReplaced):
-			// What was read is imported; a new upload has taken its name
-			// and stays in the inbox for its own turn.
+			// What was read is imported, its bytes kept as evidence; a new
+			// upload has taken its name, or the file was written again, and
+			// stays in the inbox for its own turn.
 			res.Replaced = true
 		case err != nil:
 			return res, &TransientError{Op: "move", Err: err}

@@ -226,6 +226,79 @@ func TestTouchedWhileRefusedWaits(t *testing.T) {
 	}
 }
 
+// A file written again after its import committed, or after its failure
+// was recorded, stays in the inbox with its new bytes for its own turn:
+// what goes to processed/ or failed/ is only ever what was read.
+func TestRewrittenBeforeMoveStays(t *testing.T) {
+	im, cfg := testImporter(t)
+	for _, tc := range []struct {
+		name  string
+		first []byte
+		want  Outcome
+	}{
+		{"after commit", sample(t, false), OutcomeImported},
+		{"after failure", []byte("<CaseExport version=\"9.0\"/>\n"), OutcomeFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			second := sample(t, false)
+			path := filepath.Join(cfg.Inbox, fmt.Sprintf("again-%d.xml", refSeq.Add(1)))
+			if err := os.WriteFile(path, tc.first, 0o640); err != nil {
+				t.Fatal(err)
+			}
+			old := time.Now().Add(-time.Hour)
+			if err := os.Chtimes(path, old, old); err != nil {
+				t.Fatal(err)
+			}
+			im.beforeMove = func() {
+				// In place, as rsync --inplace or a second cp does.
+				if err := os.WriteFile(path, second, 0o640); err != nil {
+					t.Fatal(err)
+				}
+			}
+			res, err := im.Import(context.Background(), path)
+			im.beforeMove = nil
+			if err != nil || res.Outcome != tc.want || !res.Replaced || res.Dest != "" {
+				t.Fatalf("Import: %+v, %v; want %s, replaced, not moved", res, err, tc.want)
+			}
+			if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, second) {
+				t.Fatalf("inbox file after Import: %v; want the new bytes", err)
+			}
+			for _, dir := range []string{cfg.Processed, cfg.Failed} {
+				if n := filesUnder(t, dir); n != 0 {
+					t.Errorf("%d files in %s, want none", n, dir)
+				}
+			}
+
+			res, err = im.Import(context.Background(), path)
+			if err != nil || res.Outcome != OutcomeImported || res.Created != 1 || res.Dest == "" {
+				t.Fatalf("Import of the new bytes: %+v, %v; want one case created", res, err)
+			}
+			if err := os.RemoveAll(cfg.Processed); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// filesUnder counts the regular files anywhere under dir.
+func filesUnder(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(_ string, e os.DirEntry, err error) error {
+		if err == nil && e.Type().IsRegular() {
+			n++
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // While a probe of a database that is down runs, the loop waits for its
 // result, not for a retry time already past.
 func TestNoWakeStormDuringProbe(t *testing.T) {

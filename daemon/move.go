@@ -58,9 +58,9 @@ type moveSpec struct {
 	sidecar string
 }
 
-// errReplaced means the inbox name now holds another file than the one
-// read: a sender renamed a new upload over it. The new file is left for
-// its own turn.
+// errReplaced means the inbox name now holds other bytes than those read:
+// a sender renamed a new upload over it, or wrote it again in place. The
+// new file is left for its own turn.
 var errReplaced = errors.New("file replaced in the inbox while it was handled")
 
 func move(m moveSpec) (string, error) {
@@ -126,7 +126,8 @@ const nameMax = 255
 // other than clashes is wrong, and the move is retried later.
 const maxClashTries = 1000
 
-// stillThere checks that src still names the file that was read.
+// stillThere checks that src still names the file that was read, and that
+// the file has not been written to since.
 func (m moveSpec) stillThere() error {
 	if m.file == nil {
 		return nil
@@ -138,10 +139,16 @@ func (m moveSpec) stillThere() error {
 	if err != nil {
 		return err
 	}
-	if !os.SameFile(fi, m.file) {
+	if !os.SameFile(fi, m.file) || rewritten(fi, m.file) {
 		return errReplaced
 	}
 	return nil
+}
+
+// rewritten reports whether a file, as fi describes it now, has been
+// written to since it looked as was describes it.
+func rewritten(fi, was os.FileInfo) bool {
+	return fi.Size() != was.Size() || !fi.ModTime().Equal(was.ModTime())
 }
 
 // movedRightFile undoes a rename that, in the instant between the check
@@ -277,6 +284,16 @@ func copyNoReplace(src, dst string, want os.FileInfo) error {
 		return err
 	}
 	defer os.Remove(tmp)
+	if want != nil {
+		// Written to while it was copied: the copy is of neither version.
+		fi, err := in.Stat()
+		if err != nil {
+			return err
+		}
+		if rewritten(fi, want) {
+			return errReplaced
+		}
+	}
 	if err := os.Link(tmp, dst); err != nil {
 		return err
 	}

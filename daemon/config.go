@@ -16,7 +16,7 @@ type Config struct {
 	Failed    string // files that cannot be imported, with NAME.error.json
 
 	Include         string        // glob that names a candidate, case insensitive
-	Settle          time.Duration // size and mtime unchanged this long
+	Settle          time.Duration // size, mtime and change time unchanged this long
 	EmptyGrace      time.Duration // an empty or cut-short file waits this long before failing
 	ScanInterval    time.Duration // full scan of the inbox this often
 	Workers         int           // files imported at once

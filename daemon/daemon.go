@@ -63,9 +63,8 @@ type Daemon struct {
 
 // tracked is what the daemon knows of one file in the inbox.
 type tracked struct {
-	size     int64
-	mtime    time.Time
-	since    time.Time // when size or mtime last changed, as observed
+	seen     snapshot  // as last observed
+	since    time.Time // when seen last changed
 	busy     bool      // queued or being imported
 	retryAt  time.Time // not before this, after a transient error
 	attempts int       // transient failures in a row
@@ -269,8 +268,7 @@ func (d *Daemon) head() (string, bool) {
 		name := d.queue[0]
 		t := d.files[name]
 		fi, err := os.Lstat(filepath.Join(d.cfg.Inbox, name))
-		if t != nil && err == nil && fi.Mode().IsRegular() &&
-			fi.Size() == t.size && fi.ModTime().Equal(t.mtime) {
+		if t != nil && err == nil && fi.Mode().IsRegular() && snapshotOf(fi) == t.seen {
 			return name, true
 		}
 		d.queue = d.queue[1:]
@@ -283,7 +281,7 @@ func (d *Daemon) head() (string, bool) {
 			continue
 		}
 		t.busy = false
-		t.size, t.mtime, t.since = fi.Size(), fi.ModTime(), time.Now()
+		t.seen, t.since = snapshotOf(fi), time.Now()
 		d.log.Debug("file changed while queued; waiting for it to settle",
 			zap.String("file", name))
 	}
@@ -389,12 +387,12 @@ type readyFile struct {
 // not already queued, and not waiting out a backoff.
 func (d *Daemon) observe(name string, fi os.FileInfo, now time.Time) bool {
 	t, ok := d.files[name]
-	if !ok || t.size != fi.Size() || !t.mtime.Equal(fi.ModTime()) {
+	if !ok || snapshotOf(fi) != t.seen {
 		if !ok {
 			t = &tracked{}
 			d.files[name] = t
 		}
-		t.size, t.mtime, t.since = fi.Size(), fi.ModTime(), now
+		t.seen, t.since = snapshotOf(fi), now
 	}
 	if t.busy || now.Before(t.retryAt) {
 		return false
@@ -404,7 +402,7 @@ func (d *Daemon) observe(name string, fi os.FileInfo, now time.Time) bool {
 
 // quiet is how long a file must stay unchanged before it is read.
 func (d *Daemon) quiet(t *tracked) time.Duration {
-	if t.size == 0 && d.cfg.EmptyGrace > d.cfg.Settle {
+	if t.seen.size == 0 && d.cfg.EmptyGrace > d.cfg.Settle {
 		return d.cfg.EmptyGrace
 	}
 	return d.cfg.Settle

@@ -89,11 +89,17 @@ func NewImporter(store *repository.Store, cfg Config, keep bool) *Importer {
 	}
 }
 
-// snapshot is what a file looked like when it was opened; a change means
-// it is still being written.
+// snapshot is what a file looked like at one moment; a change means it
+// was written to since. The change time catches a rewrite that put size
+// and mtime back as they were (rsync -t, cp -p, touch -r).
 type snapshot struct {
 	size  int64
 	mtime time.Time
+	ctime time.Time
+}
+
+func snapshotOf(fi os.FileInfo) snapshot {
+	return snapshot{size: fi.Size(), mtime: fi.ModTime(), ctime: changeTime(fi)}
 }
 
 func stat(f *os.File) (snapshot, error) {
@@ -101,7 +107,7 @@ func stat(f *os.File) (snapshot, error) {
 	if err != nil {
 		return snapshot{}, err
 	}
-	return snapshot{size: fi.Size(), mtime: fi.ModTime()}, nil
+	return snapshotOf(fi), nil
 }
 
 // Import handles the file at path. A returned error is ErrNotReady, ErrGone
@@ -242,13 +248,17 @@ func (im *Importer) check(f *os.File, res *Result) (*mapping.Export, error) {
 }
 
 // unchanged returns ErrNotReady when the file's size or mtime moved since
-// before, whatever err was; otherwise err.
+// before, whatever err was; otherwise err. The change time of the open
+// file is not compared: it also moves when a new upload is renamed over
+// the file's name, which leaves what is being read whole. A rewrite that
+// keeps size and mtime is caught by the hash of each read, and after the
+// commit by the move's check of the name.
 func (im *Importer) unchanged(f *os.File, before snapshot, err error) error {
 	after, serr := stat(f)
 	if serr != nil {
 		return &TransientError{Op: "stat", Err: serr}
 	}
-	if after != before {
+	if after.size != before.size || !after.mtime.Equal(before.mtime) {
 		return ErrNotReady
 	}
 	return err

@@ -232,15 +232,20 @@ func TestTouchedWhileRefusedWaits(t *testing.T) {
 func TestRewrittenBeforeMoveStays(t *testing.T) {
 	im, cfg := testImporter(t)
 	for _, tc := range []struct {
-		name  string
-		first []byte
-		want  Outcome
+		name      string
+		first     []byte
+		want      Outcome
+		keepTimes bool // the rewrite keeps size and mtime
 	}{
-		{"after commit", sample(t, false), OutcomeImported},
-		{"after failure", []byte("<CaseExport version=\"9.0\"/>\n"), OutcomeFailed},
+		{"after commit", sample(t, false), OutcomeImported, false},
+		{"after commit, size and mtime kept", sample(t, false), OutcomeImported, true},
+		{"after failure", []byte("<CaseExport version=\"9.0\"/>\n"), OutcomeFailed, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			second := sample(t, false)
+			if tc.keepTimes && len(second) != len(tc.first) {
+				t.Fatal("the two versions differ in size")
+			}
 			path := filepath.Join(cfg.Inbox, fmt.Sprintf("again-%d.xml", refSeq.Add(1)))
 			if err := os.WriteFile(path, tc.first, 0o640); err != nil {
 				t.Fatal(err)
@@ -251,7 +256,9 @@ func TestRewrittenBeforeMoveStays(t *testing.T) {
 			}
 			im.beforeMove = func() {
 				// In place, as rsync --inplace or a second cp does.
-				if err := os.WriteFile(path, second, 0o640); err != nil {
+				if tc.keepTimes {
+					rewriteKeepingTimes(t, path, string(second))
+				} else if err := os.WriteFile(path, second, 0o640); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -358,7 +365,7 @@ func TestHeadSkipsFilesChangedWhileQueued(t *testing.T) {
 		t.Errorf("queue = %v, want only kept.xml", d.queue)
 	}
 	c := d.files["changed.xml"]
-	if c.busy || c.size != int64(len("<a>longer</a>")) || now.Sub(c.since) > time.Second {
+	if c.busy || c.seen.size != int64(len("<a>longer</a>")) || now.Sub(c.since) > time.Second {
 		t.Errorf("changed file = %+v, want not busy, new size, settling from now", *c)
 	}
 	for _, name := range []string{"gone.xml", "folder.xml"} {

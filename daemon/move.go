@@ -83,8 +83,10 @@ func move(m moveSpec) (string, error) {
 			}
 		}
 		err := renameNoReplace(m.src, dst)
+		copied := false
 		if errors.Is(err, unix.EXDEV) {
-			err = copyNoReplace(m.src, dst, m.file)
+			// The copy checks what it copies itself.
+			err, copied = copyNoReplace(m.src, dst, m.file), true
 		}
 		if errors.Is(err, os.ErrExist) {
 			// The same bytes already there under this name (a copy
@@ -104,8 +106,10 @@ func move(m moveSpec) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := m.movedRightFile(dst); err != nil {
-			return "", err
+		if !copied {
+			if err := m.movedRightFile(dst); err != nil {
+				return "", err
+			}
 		}
 		// Only the owner may chmod, and a file delivered by another user
 		// (an SFTP account sharing the inbox through a group) stays theirs.
@@ -148,17 +152,24 @@ func (m moveSpec) stillThere() error {
 // rewritten reports whether a file, as fi describes it now, has been
 // written to since it looked as was describes it.
 func rewritten(fi, was os.FileInfo) bool {
+	return snapshotOf(fi) != snapshotOf(was)
+}
+
+// rewrittenSinceRename is rewritten for a file renamed since was: the
+// rename moved its change time, so only size and mtime can tell.
+func rewrittenSinceRename(fi, was os.FileInfo) bool {
 	return fi.Size() != was.Size() || !fi.ModTime().Equal(was.ModTime())
 }
 
 // movedRightFile undoes a rename that, in the instant between the check
-// and the rename, took a replacement instead of the file that was read.
+// and the rename, took a replacement instead of the file that was read, or
+// the file written again.
 func (m moveSpec) movedRightFile(dst string) error {
 	if m.file == nil {
 		return nil
 	}
 	fi, err := os.Lstat(dst)
-	if err != nil || os.SameFile(fi, m.file) {
+	if err != nil || os.SameFile(fi, m.file) && !rewrittenSinceRename(fi, m.file) {
 		return nil
 	}
 	if err := renameNoReplace(dst, m.src); err != nil {
@@ -298,7 +309,16 @@ func copyNoReplace(src, dst string, want os.FileInfo) error {
 		return err
 	}
 	syncDir(filepath.Dir(dst))
-	return moveSpec{src: src, file: want}.removeSource()
+	err = moveSpec{src: src, file: want}.removeSource()
+	if errors.Is(err, errReplaced) {
+		// Written to between the copy and now: the new bytes stay in the
+		// inbox for their own turn, and the copy of the old goes.
+		if rerr := os.Remove(dst); rerr != nil {
+			return fmt.Errorf("remove copy %s of a file written again: %w", dst, rerr)
+		}
+		syncDir(filepath.Dir(dst))
+	}
+	return err
 }
 
 // writeTemp copies r into a new hidden file in dir, created with fileMode

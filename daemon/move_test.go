@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,16 +73,7 @@ func TestMoveIntoKeepsOneOfIdenticalFiles(t *testing.T) {
 }
 
 func TestMoveIntoAcrossFilesystems(t *testing.T) {
-	const shm = "/dev/shm"
-	if fi, err := os.Stat(shm); err != nil || !fi.IsDir() {
-		t.Fatalf("this test needs the tmpfs at %s: %v", shm, err)
-	}
-	dest, err := os.MkdirTemp(shm, "cacsd-move-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dest) })
-
+	dest := shmDir(t)
 	src := filepath.Join(t.TempDir(), "export.xml")
 	writeFile(t, src, "content")
 	writeFile(t, filepath.Join(dest, "export.xml"), "older")
@@ -193,5 +186,116 @@ func TestReadBacklogWithoutInbox(t *testing.T) {
 	b, err := ReadBacklog(Config{Inbox: filepath.Join(t.TempDir(), "inbox")}, time.Now())
 	if err != nil || b.Files != 0 {
 		t.Errorf("ReadBacklog: got %+v, %v; want nothing waiting", b, err)
+	}
+}
+
+// shmDir returns a new folder on the tmpfs at /dev/shm, another
+// filesystem than the test's temporary folders.
+func shmDir(t *testing.T) string {
+	t.Helper()
+	const shm = "/dev/shm"
+	if fi, err := os.Stat(shm); err != nil || !fi.IsDir() {
+		t.Fatalf("this test needs the tmpfs at %s: %v", shm, err)
+	}
+	dir, err := os.MkdirTemp(shm, "cacsd-move-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// rewriteKeepingTimes writes content over path in place and puts its mtime
+// back, as rsync -t or cp -p does. Only the change time then tells, and
+// it moves on with the kernel's clock tick, so the rewrite waits one out.
+func rewriteKeepingTimes(t *testing.T, path, content string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	writeFile(t, path, content)
+	if err := os.Chtimes(path, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A file that was read moves across filesystems as it does within one,
+// unless it has been written to since it was read, even with its size and
+// mtime put back: then it stays where it is, with nothing left behind.
+func TestMoveReadFileAcrossFilesystems(t *testing.T) {
+	for _, rewrite := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rewritten %v", rewrite), func(t *testing.T) {
+			dest := shmDir(t)
+			src := filepath.Join(t.TempDir(), "export.xml")
+			writeFile(t, src, "content")
+			read, err := os.Lstat(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rewrite {
+				rewriteKeepingTimes(t, src, "CONTENT")
+			}
+			dst, err := move(moveSpec{src: src, dir: dest, sha: "feedface", file: read})
+			if rewrite {
+				if !errors.Is(err, errReplaced) {
+					t.Fatalf("move of a file written since it was read: %q, %v; want errReplaced", dst, err)
+				}
+				if data, _ := os.ReadFile(src); string(data) != "CONTENT" {
+					t.Errorf("source holds %q, want the new bytes", data)
+				}
+				if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+					t.Errorf("destination holds %d entries, want none", len(entries))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("move across filesystems: %v", err)
+			}
+			if data, _ := os.ReadFile(dst); string(data) != "content" {
+				t.Errorf("moved file holds %q", data)
+			}
+			if _, err := os.Stat(src); !os.IsNotExist(err) {
+				t.Errorf("source still there after the copy (stat err %v)", err)
+			}
+		})
+	}
+}
+
+// A rename that caught the file written again after the last check is put
+// back; a rename of the file as it was read stands, though the rename
+// itself moved the file's change time.
+func TestMovedRightFile(t *testing.T) {
+	for _, rewrite := range []bool{false, true} {
+		t.Run(fmt.Sprintf("rewritten %v", rewrite), func(t *testing.T) {
+			dir := t.TempDir()
+			src, dst := filepath.Join(dir, "a.xml"), filepath.Join(dir, "b.xml")
+			writeFile(t, src, "content")
+			read, err := os.Lstat(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond) // so the rename's change time differs
+			if rewrite {
+				writeFile(t, src, "content, longer")
+			}
+			if err := os.Rename(src, dst); err != nil {
+				t.Fatal(err)
+			}
+			err = moveSpec{src: src, file: read}.movedRightFile(dst)
+			if !rewrite {
+				if err != nil {
+					t.Fatalf("movedRightFile of the file read: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, errReplaced) {
+				t.Fatalf("movedRightFile of a file written since: %v, want errReplaced", err)
+			}
+			if data, _ := os.ReadFile(src); string(data) != "content, longer" {
+				t.Errorf("file not put back: %q", data)
+			}
+		})
 	}
 }

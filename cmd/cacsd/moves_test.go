@@ -14,21 +14,24 @@ import (
 // TestNameClashAndOtherFilesystem sends two different files under one name
 // on the same day, into a processed/ folder on another filesystem (tmpfs)
 // than the inbox: both are kept, nothing is overwritten, the second is
-// named with part of its hash, and nothing is left behind.
+// named with part of its hash, and nothing is left behind. A bad file goes
+// to a failed/ folder on that filesystem too, with its report, and each
+// file gets its line.
 func TestNameClashAndOtherFilesystem(t *testing.T) {
 	const shm = "/dev/shm"
 	if fi, err := os.Stat(shm); err != nil || !fi.IsDir() {
 		t.Fatalf("this test needs the tmpfs at %s: %v", shm, err)
 	}
-	processed, err := os.MkdirTemp(shm, "cacsd-processed-")
+	other, err := os.MkdirTemp(shm, "cacsd-moves-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(processed) })
+	t.Cleanup(func() { os.RemoveAll(other) })
+	processed, failed := filepath.Join(other, "processed"), filepath.Join(other, "failed")
 
 	url := repotest.New(t, "clash")
 	root := t.TempDir()
-	p := startDaemon(t, url, root, "--processed", processed)
+	p := startDaemon(t, url, root, "--processed", processed, "--failed", failed)
 	inbox := filepath.Join(root, "inbox")
 
 	first := genExport("CLASHA", 1)
@@ -37,8 +40,28 @@ func TestNameClashAndOtherFilesystem(t *testing.T) {
 	eventually(t, 30*time.Second, "the first file", p.inboxEmpty(t))
 	copyData(t, second, filepath.Join(inbox, "daily.xml"))
 	eventually(t, 30*time.Second, "the second file", p.inboxEmpty(t))
+	copyFile(t, filepath.Join(samples, "bad", "bad-route.xml"), filepath.Join(inbox, "bad.xml"))
+	eventually(t, 30*time.Second, "the bad file", p.inboxEmpty(t))
 	if code := p.stop(t); code != 0 {
 		t.Errorf("exit code %d", code)
+	}
+
+	var outcomes []string
+	for _, l := range fileLines(t, p.out) {
+		dest, _ := l["dest"].(string)
+		if !strings.HasPrefix(dest, other) {
+			t.Errorf("line %v names no destination on the other filesystem", l)
+		}
+		outcomes = append(outcomes, l["outcome"].(string))
+	}
+	if want := []string{"imported", "imported", "failed"}; !slices.Equal(outcomes, want) {
+		t.Errorf("outcomes %v, want %v", outcomes, want)
+	}
+	if strings.Contains(p.out.String(), `"op":"move"`) {
+		t.Errorf("a move was retried:\n%s", p.out.String())
+	}
+	if got := dirNames(t, failed); !slices.Equal(got, []string{"bad.xml", "bad.xml.error.json"}) {
+		t.Errorf("failed/ holds %v, want bad.xml and its report", got)
 	}
 
 	day := filepath.Join(processed, time.Now().Format("2006/01/02"))

@@ -86,7 +86,7 @@ func move(m moveSpec) (string, error) {
 		copied := false
 		if errors.Is(err, unix.EXDEV) {
 			// The copy checks what it copies itself.
-			err, copied = copyNoReplace(m.src, dst, m.file), true
+			err, copied = copyNoReplace(m, dst), true
 		}
 		if errors.Is(err, os.ErrExist) {
 			// The same bytes already there under this name (a copy
@@ -143,21 +143,28 @@ func (m moveSpec) stillThere() error {
 	if err != nil {
 		return err
 	}
-	if !os.SameFile(fi, m.file) || rewritten(fi, m.file) {
+	if !m.asRead(fi, m.src) {
 		return errReplaced
 	}
 	return nil
 }
 
-// rewritten reports whether a file, as fi describes it now, has been
-// written to since it looked as was describes it.
-func rewritten(fi, was os.FileInfo) bool {
-	return snapshotOf(fi) != snapshotOf(was)
+// asRead reports whether fi, the file found at path, is the file that was
+// read and holds the bytes that were read. Size and mtime tell most
+// writes. A change time moved while they stayed is a chmod, a new link or
+// a rewrite that put them back, and then only the bytes can tell.
+func (m moveSpec) asRead(fi os.FileInfo, path string) bool {
+	if !os.SameFile(fi, m.file) || written(fi, m.file) {
+		return false
+	}
+	if changeTime(fi).Equal(changeTime(m.file)) {
+		return true
+	}
+	return m.sha != "" && hasHash(path, m.sha)
 }
 
-// rewrittenSinceRename is rewritten for a file renamed since was: the
-// rename moved its change time, so only size and mtime can tell.
-func rewrittenSinceRename(fi, was os.FileInfo) bool {
+// written reports whether a file's size or mtime has moved since was.
+func written(fi, was os.FileInfo) bool {
 	return fi.Size() != was.Size() || !fi.ModTime().Equal(was.ModTime())
 }
 
@@ -169,7 +176,8 @@ func (m moveSpec) movedRightFile(dst string) error {
 		return nil
 	}
 	fi, err := os.Lstat(dst)
-	if err != nil || os.SameFile(fi, m.file) && !rewrittenSinceRename(fi, m.file) {
+	// The rename itself moved the change time, so it cannot tell here.
+	if err != nil || os.SameFile(fi, m.file) && !written(fi, m.file) {
 		return nil
 	}
 	if err := renameNoReplace(dst, m.src); err != nil {
@@ -179,7 +187,11 @@ func (m moveSpec) movedRightFile(dst string) error {
 }
 
 // removeSource removes the source after its bytes were found already in
-// place, unless it has been replaced by another file meanwhile.
+// place, unless it has been replaced by another file meanwhile. Bytes a
+// sender starts to write in the instant between the check and the unlink
+// go with it: no check can close that gap, as a writer with the file open
+// may write at any time; senders are asked not to write over a name
+// cacsd may be handling.
 func (m moveSpec) removeSource() error {
 	if err := m.stillThere(); err != nil {
 		return err
@@ -269,23 +281,23 @@ func renameNoReplace(src, dst string) error {
 	return &os.LinkError{Op: "rename", Old: src, New: dst, Err: err}
 }
 
-// copyNoReplace copies src to dst on another filesystem: into a hidden
+// copyNoReplace copies m.src to dst on another filesystem: into a hidden
 // temporary file, synced, linked to dst (which fails if dst exists), and
-// only then is src removed. A crash leaves at worst a stray temporary file
-// and the source still in the inbox. When want is set, only that file is
-// copied and removed.
-func copyNoReplace(src, dst string, want os.FileInfo) error {
-	in, err := os.Open(src)
+// only then is m.src removed. A crash leaves at worst a stray temporary
+// file and the source still in place. When m.file is set, only the bytes
+// of that file as it was read are copied and removed.
+func copyNoReplace(m moveSpec, dst string) error {
+	in, err := os.Open(m.src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	if want != nil {
+	if m.file != nil {
 		fi, err := in.Stat()
 		if err != nil {
 			return err
 		}
-		if !os.SameFile(fi, want) {
+		if !os.SameFile(fi, m.file) {
 			return errReplaced
 		}
 	}
@@ -295,13 +307,13 @@ func copyNoReplace(src, dst string, want os.FileInfo) error {
 		return err
 	}
 	defer os.Remove(tmp)
-	if want != nil {
+	if m.file != nil {
 		// Written to while it was copied: the copy is of neither version.
 		fi, err := in.Stat()
 		if err != nil {
 			return err
 		}
-		if rewritten(fi, want) {
+		if !m.asRead(fi, tmp) {
 			return errReplaced
 		}
 	}
@@ -309,7 +321,7 @@ func copyNoReplace(src, dst string, want os.FileInfo) error {
 		return err
 	}
 	syncDir(filepath.Dir(dst))
-	err = moveSpec{src: src, file: want}.removeSource()
+	err = m.removeSource()
 	if errors.Is(err, errReplaced) {
 		// Written to between the copy and now: the new bytes stay in the
 		// inbox for their own turn, and the copy of the old goes.

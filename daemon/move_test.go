@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -221,45 +223,59 @@ func rewriteKeepingTimes(t *testing.T, path, content string) {
 	}
 }
 
-// A file that was read moves across filesystems as it does within one,
-// unless it has been written to since it was read, even with its size and
-// mtime put back: then it stays where it is, with nothing left behind.
-func TestMoveReadFileAcrossFilesystems(t *testing.T) {
-	for _, rewrite := range []bool{false, true} {
-		t.Run(fmt.Sprintf("rewritten %v", rewrite), func(t *testing.T) {
-			dest := shmDir(t)
-			src := filepath.Join(t.TempDir(), "export.xml")
-			writeFile(t, src, "content")
-			read, err := os.Lstat(src)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rewrite {
-				rewriteKeepingTimes(t, src, "CONTENT")
-			}
-			dst, err := move(moveSpec{src: src, dir: dest, sha: "feedface", file: read})
-			if rewrite {
-				if !errors.Is(err, errReplaced) {
-					t.Fatalf("move of a file written since it was read: %q, %v; want errReplaced", dst, err)
+// A file that was read moves, within a filesystem or across, unless it
+// has been written to since it was read, even with its size and mtime put
+// back: then it stays where it is, with nothing left behind. A chmod moves
+// only the change time, and the file still moves.
+func TestMoveReadFile(t *testing.T) {
+	sum := sha256.Sum256([]byte("content"))
+	sha := hex.EncodeToString(sum[:])
+	for _, fs := range []string{"same filesystem", "other filesystem"} {
+		for _, change := range []string{"none", "chmod", "rewrite"} {
+			t.Run(fs+", "+change, func(t *testing.T) {
+				dest := t.TempDir()
+				if fs == "other filesystem" {
+					dest = shmDir(t)
 				}
-				if data, _ := os.ReadFile(src); string(data) != "CONTENT" {
-					t.Errorf("source holds %q, want the new bytes", data)
+				src := filepath.Join(t.TempDir(), "export.xml")
+				writeFile(t, src, "content")
+				read, err := os.Lstat(src)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if entries, _ := os.ReadDir(dest); len(entries) != 0 {
-					t.Errorf("destination holds %d entries, want none", len(entries))
+				switch change {
+				case "chmod":
+					time.Sleep(20 * time.Millisecond) // a clock tick, so ctime moves
+					if err := os.Chmod(src, 0o600); err != nil {
+						t.Fatal(err)
+					}
+				case "rewrite":
+					rewriteKeepingTimes(t, src, "CONTENT")
 				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("move across filesystems: %v", err)
-			}
-			if data, _ := os.ReadFile(dst); string(data) != "content" {
-				t.Errorf("moved file holds %q", data)
-			}
-			if _, err := os.Stat(src); !os.IsNotExist(err) {
-				t.Errorf("source still there after the copy (stat err %v)", err)
-			}
-		})
+				dst, err := move(moveSpec{src: src, dir: dest, sha: sha, file: read})
+				if change == "rewrite" {
+					if !errors.Is(err, errReplaced) {
+						t.Fatalf("move of a file written since it was read: %q, %v; want errReplaced", dst, err)
+					}
+					if data, _ := os.ReadFile(src); string(data) != "CONTENT" {
+						t.Errorf("source holds %q, want the new bytes", data)
+					}
+					if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+						t.Errorf("destination holds %d entries, want none", len(entries))
+					}
+					return
+				}
+				if err != nil {
+					t.Fatalf("move: %v", err)
+				}
+				if data, _ := os.ReadFile(dst); string(data) != "content" {
+					t.Errorf("moved file holds %q", data)
+				}
+				if _, err := os.Stat(src); !os.IsNotExist(err) {
+					t.Errorf("source still there after the move (stat err %v)", err)
+				}
+			})
+		}
 	}
 }
 

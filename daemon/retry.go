@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"cacsd/repository"
 )
 
@@ -46,7 +48,12 @@ func Retry(ctx context.Context, cfg Config, db RetryRecorder, name string) error
 
 	dst := filepath.Join(cfg.Inbox, base)
 	err = db.RecordRetry(ctx, rec, func() error {
-		if err := renameNoReplace(src, dst); err != nil {
+		err := renameNoReplace(src, dst)
+		if errors.Is(err, unix.EXDEV) {
+			// failed/ on another filesystem than the inbox.
+			err = copyNoReplace(moveSpec{src: src}, dst)
+		}
+		if err != nil {
 			if errors.Is(err, os.ErrExist) {
 				return fmt.Errorf("inbox already holds %s", base)
 			}

@@ -64,6 +64,22 @@ func TestNameClashAndOtherFilesystem(t *testing.T) {
 		t.Errorf("failed/ holds %v, want bad.xml and its report", got)
 	}
 
+	// A retry brings the failed file back across the filesystems.
+	code, out := cacsd(t, []string{"DATABASE_URL=" + url}, "retry", "--root", root,
+		"--processed", processed, "--failed", failed, "bad.xml")
+	if code != 0 {
+		t.Fatalf("retry: exit %d\n%s", code, out)
+	}
+	if got := dirNames(t, failed); len(got) != 0 {
+		t.Errorf("failed/ holds %v after the retry, want nothing", got)
+	}
+	if got := dirNames(t, inbox); !slices.Equal(got, []string{"bad.xml"}) {
+		t.Errorf("inbox holds %v after the retry, want bad.xml", got)
+	}
+	if n := count(t, openDB(t, url), `SELECT count(*) FROM file_retry WHERE file_name = 'bad.xml'`); n != 1 {
+		t.Errorf("%d retries recorded, want 1", n)
+	}
+
 	day := filepath.Join(processed, time.Now().Format("2006/01/02"))
 	names := dirNames(t, day)
 	if len(names) != 2 || !slices.Contains(names, "daily.xml") {

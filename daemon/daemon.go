@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,6 +117,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 	for _, dir := range []string{d.cfg.Inbox, d.cfg.Processed, d.cfg.Failed} {
 		if err := ensureDir(dir); err != nil {
 			return fmt.Errorf("create folder: %w", err)
+		}
+	}
+	// A move into failed/ across filesystems that was killed may have
+	// left a temporary copy there; the inbox is cleared at each scan.
+	//
+	// TODO: processed/ is not swept: it is a tree of years of days, and
+	// walking it at each start would cost more than the rare copy left
+	// there by a killed move; the README gives the command to clear it.
+	if entries, err := os.ReadDir(d.cfg.Failed); err == nil {
+		for _, e := range entries {
+			d.removeStaleTemp(d.cfg.Failed, e, time.Now())
 		}
 	}
 	if t, err := d.store.LastSuccess(ctx); err == nil {
@@ -318,6 +330,10 @@ func (d *Daemon) scan() {
 	seen := make(map[string]bool, len(entries))
 	var ready []readyFile
 	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), tempPrefix) {
+			d.removeStaleTemp(d.cfg.Inbox, e, now)
+			continue
+		}
 		if !d.cfg.candidateName(e.Name()) {
 			continue
 		}
@@ -433,6 +449,34 @@ func (d *Daemon) nextWake(now time.Time) time.Duration {
 		next = 10 * time.Millisecond
 	}
 	return next
+}
+
+// staleTempAge is how long a temporary file of cacsd's must have been left
+// alone to be taken for one that a killed process left behind: a copy or
+// a report being written is younger.
+const staleTempAge = time.Hour
+
+// removeStaleTemp removes e from dir if it is a temporary file of cacsd's
+// (a copy across filesystems, by a move or a retry, or a report) that a
+// killed process left behind. Its bytes are never the only ones: a copy is
+// linked into place before its source is removed, and a report is renamed
+// into place. Left alone, a copy would keep personal data out of sight.
+func (d *Daemon) removeStaleTemp(dir string, e os.DirEntry, now time.Time) {
+	if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+		return
+	}
+	fi, err := e.Info()
+	if err != nil || now.Sub(fi.ModTime()) < staleTempAge {
+		return
+	}
+	err = os.Remove(filepath.Join(dir, e.Name()))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		d.log.Warn("cannot remove a temporary file left by an interrupted copy",
+			zap.String("folder", dir), zap.String("file", e.Name()), zap.Error(err))
+		return
+	}
+	d.log.Info("removed a temporary file left by an interrupted copy",
+		zap.String("folder", dir), zap.String("file", e.Name()))
 }
 
 // settle applies a worker's report to the daemon's view of the file.

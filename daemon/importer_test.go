@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -410,5 +412,45 @@ func TestScanForgetsFileReplacedByFolder(t *testing.T) {
 	}
 	if wait := d.nextWake(time.Now().Add(time.Hour)); wait < time.Minute {
 		t.Errorf("next wake in %v, want the scan interval", wait)
+	}
+}
+
+// A scan removes the temporary copies a killed move or retry left in the
+// inbox, once they are clearly abandoned, and nothing else.
+func TestScanRemovesStaleTemporaryCopies(t *testing.T) {
+	dir := t.TempDir()
+	d := &Daemon{cfg: Config{Inbox: dir, Include: "*", Settle: time.Second,
+		ScanInterval: time.Minute}, files: map[string]*tracked{},
+		ignored: map[string]bool{}, log: zap.NewNop(),
+		metrics: NewMetrics(prometheus.NewRegistry())}
+	old := time.Now().Add(-2 * staleTempAge)
+	for name, mtime := range map[string]time.Time{
+		tempPrefix + "copy-1": old, tempPrefix + "copy-2": time.Now(),
+		".other-hidden": old, "export.xml": old,
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("<a/>"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.scan()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	want := []string{tempPrefix + "copy-2", ".other-hidden", "export.xml"}
+	sort.Strings(want)
+	if !slices.Equal(left, want) {
+		t.Errorf("inbox holds %v after a scan, want %v", left, want)
+	}
+	if _, ok := d.files[tempPrefix+"copy-2"]; ok {
+		t.Error("a temporary copy is waited for as an export")
 	}
 }

@@ -152,7 +152,8 @@ func (m moveSpec) stillThere() error {
 // asRead reports whether fi, the file found at path, is the file that was
 // read and holds the bytes that were read. Size and mtime tell most
 // writes. A change time moved while they stayed is a chmod, a new link or
-// a rewrite that put them back, and then only the bytes can tell.
+// a rewrite that put them back, and then only the bytes can tell; a file
+// refused unread, for its size alone, has no hash and needs none.
 func (m moveSpec) asRead(fi os.FileInfo, path string) bool {
 	if !os.SameFile(fi, m.file) || written(fi, m.file) {
 		return false
@@ -160,7 +161,7 @@ func (m moveSpec) asRead(fi os.FileInfo, path string) bool {
 	if changeTime(fi).Equal(changeTime(m.file)) {
 		return true
 	}
-	return m.sha != "" && hasHash(path, m.sha)
+	return m.sha == "" || hasHash(path, m.sha)
 }
 
 // written reports whether a file's size or mtime has moved since was.
@@ -170,14 +171,15 @@ func written(fi, was os.FileInfo) bool {
 
 // movedRightFile undoes a rename that, in the instant between the check
 // and the rename, took a replacement instead of the file that was read, or
-// the file written again.
+// the file written again. The rename itself moved the change time, so the
+// bytes are checked instead.
 func (m moveSpec) movedRightFile(dst string) error {
 	if m.file == nil {
 		return nil
 	}
 	fi, err := os.Lstat(dst)
-	// The rename itself moved the change time, so it cannot tell here.
-	if err != nil || os.SameFile(fi, m.file) && !written(fi, m.file) {
+	if err != nil || os.SameFile(fi, m.file) && !written(fi, m.file) &&
+		(m.sha == "" || hasHash(dst, m.sha)) {
 		return nil
 	}
 	if err := renameNoReplace(dst, m.src); err != nil {
@@ -302,7 +304,7 @@ func copyNoReplace(m moveSpec, dst string) error {
 		}
 	}
 
-	tmp, err := writeTemp(filepath.Dir(dst), ".cacsd-copy-*", in)
+	tmp, err := writeTemp(filepath.Dir(dst), tempPrefix+"copy-*", in)
 	if err != nil {
 		return err
 	}
@@ -332,6 +334,11 @@ func copyNoReplace(m moveSpec, dst string) error {
 	}
 	return err
 }
+
+// tempPrefix starts the names of the hidden temporary files cacsd writes:
+// copies across filesystems, and reports. The daemon removes those a
+// killed process left behind (removeStaleTemp).
+const tempPrefix = ".cacsd-"
 
 // writeTemp copies r into a new hidden file in dir, created with fileMode
 // and synced to disk, and returns its path. The caller links or renames it
@@ -405,7 +412,7 @@ func writeReport(path string, r Report) error {
 	data = append(data, '\n')
 
 	dst := path + reportSuffix
-	tmp, err := writeTemp(filepath.Dir(path), ".cacsd-report-*", bytes.NewReader(data))
+	tmp, err := writeTemp(filepath.Dir(path), tempPrefix+"report-*", bytes.NewReader(data))
 	if err != nil {
 		return err
 	}

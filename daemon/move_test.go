@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -231,8 +230,12 @@ func TestMoveReadFile(t *testing.T) {
 	sum := sha256.Sum256([]byte("content"))
 	sha := hex.EncodeToString(sum[:])
 	for _, fs := range []string{"same filesystem", "other filesystem"} {
-		for _, change := range []string{"none", "chmod", "rewrite"} {
+		for _, change := range []string{"none", "chmod", "chmod, unread", "rewrite"} {
 			t.Run(fs+", "+change, func(t *testing.T) {
+				sha := sha
+				if change == "chmod, unread" {
+					sha = "" // refused for its size alone, so never hashed
+				}
 				dest := t.TempDir()
 				if fs == "other filesystem" {
 					dest = shmDir(t)
@@ -244,7 +247,7 @@ func TestMoveReadFile(t *testing.T) {
 					t.Fatal(err)
 				}
 				switch change {
-				case "chmod":
+				case "chmod", "chmod, unread":
 					time.Sleep(20 * time.Millisecond) // a clock tick, so ctime moves
 					if err := os.Chmod(src, 0o600); err != nil {
 						t.Fatal(err)
@@ -280,11 +283,13 @@ func TestMoveReadFile(t *testing.T) {
 }
 
 // A rename that caught the file written again after the last check is put
-// back; a rename of the file as it was read stands, though the rename
-// itself moved the file's change time.
+// back, even when the rewrite put size and mtime back; a rename of the file
+// as it was read stands, though the rename itself moved its change time.
 func TestMovedRightFile(t *testing.T) {
-	for _, rewrite := range []bool{false, true} {
-		t.Run(fmt.Sprintf("rewritten %v", rewrite), func(t *testing.T) {
+	sum := sha256.Sum256([]byte("content"))
+	sha := hex.EncodeToString(sum[:])
+	for _, change := range []string{"none", "rewrite", "rewrite keeping times"} {
+		t.Run(change, func(t *testing.T) {
 			dir := t.TempDir()
 			src, dst := filepath.Join(dir, "a.xml"), filepath.Join(dir, "b.xml")
 			writeFile(t, src, "content")
@@ -293,14 +298,20 @@ func TestMovedRightFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			time.Sleep(20 * time.Millisecond) // so the rename's change time differs
-			if rewrite {
-				writeFile(t, src, "content, longer")
+			want := "content"
+			switch change {
+			case "rewrite":
+				want = "content, longer"
+				writeFile(t, src, want)
+			case "rewrite keeping times":
+				want = "CONTENT"
+				rewriteKeepingTimes(t, src, want)
 			}
 			if err := os.Rename(src, dst); err != nil {
 				t.Fatal(err)
 			}
-			err = moveSpec{src: src, file: read}.movedRightFile(dst)
-			if !rewrite {
+			err = moveSpec{src: src, sha: sha, file: read}.movedRightFile(dst)
+			if change == "none" {
 				if err != nil {
 					t.Fatalf("movedRightFile of the file read: %v", err)
 				}
@@ -309,7 +320,7 @@ func TestMovedRightFile(t *testing.T) {
 			if !errors.Is(err, errReplaced) {
 				t.Fatalf("movedRightFile of a file written since: %v, want errReplaced", err)
 			}
-			if data, _ := os.ReadFile(src); string(data) != "content, longer" {
+			if data, _ := os.ReadFile(src); string(data) != want {
 				t.Errorf("file not put back: %q", data)
 			}
 		})

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -330,7 +329,7 @@ func (d *Daemon) scan() {
 	seen := make(map[string]bool, len(entries))
 	var ready []readyFile
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tempPrefix) {
+		if tempName.MatchString(e.Name()) {
 			d.removeStaleTemp(d.cfg.Inbox, e, now)
 			continue
 		}
@@ -462,7 +461,7 @@ const staleTempAge = time.Hour
 // linked into place before its source is removed, and a report is renamed
 // into place. Left alone, a copy would keep personal data out of sight.
 func (d *Daemon) removeStaleTemp(dir string, e os.DirEntry, now time.Time) {
-	if !strings.HasPrefix(e.Name(), tempPrefix) || !e.Type().IsRegular() {
+	if !tempName.MatchString(e.Name()) || !e.Type().IsRegular() {
 		return
 	}
 	fi, err := e.Info()

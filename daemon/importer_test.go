@@ -416,7 +416,9 @@ func TestScanForgetsFileReplacedByFolder(t *testing.T) {
 }
 
 // A scan removes the temporary copies a killed move or retry left in the
-// inbox, once they are clearly abandoned, and nothing else.
+// inbox, once they are clearly abandoned, and nothing else: not a young
+// one, and not a name that only starts alike (rsync's temporary file for
+// an upload of cacsd-export.xml is .cacsd-export.xml.XXXXXX).
 func TestScanRemovesStaleTemporaryCopies(t *testing.T) {
 	dir := t.TempDir()
 	d := &Daemon{cfg: Config{Inbox: dir, Include: "*", Settle: time.Second,
@@ -425,7 +427,8 @@ func TestScanRemovesStaleTemporaryCopies(t *testing.T) {
 		metrics: NewMetrics(prometheus.NewRegistry())}
 	old := time.Now().Add(-2 * staleTempAge)
 	for name, mtime := range map[string]time.Time{
-		tempPrefix + "copy-1": old, tempPrefix + "copy-2": time.Now(),
+		".cacsd-copy-1": old, ".cacsd-copy-2": time.Now(),
+		".cacsd-export.xml.Ab12Cd": old, ".cacsd-notes": old, ".cacsd-copy-x": old,
 		".other-hidden": old, "export.xml": old,
 	} {
 		path := filepath.Join(dir, name)
@@ -445,12 +448,13 @@ func TestScanRemovesStaleTemporaryCopies(t *testing.T) {
 	for _, e := range entries {
 		left = append(left, e.Name())
 	}
-	want := []string{tempPrefix + "copy-2", ".other-hidden", "export.xml"}
+	want := []string{".cacsd-copy-2", ".cacsd-export.xml.Ab12Cd", ".cacsd-notes",
+		".cacsd-copy-x", ".other-hidden", "export.xml"}
 	sort.Strings(want)
 	if !slices.Equal(left, want) {
 		t.Errorf("inbox holds %v after a scan, want %v", left, want)
 	}
-	if _, ok := d.files[tempPrefix+"copy-2"]; ok {
+	if _, ok := d.files[".cacsd-copy-2"]; ok {
 		t.Error("a temporary copy is waited for as an export")
 	}
 }

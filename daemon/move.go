@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -182,10 +183,24 @@ func (m moveSpec) movedRightFile(dst string) error {
 		(m.sha == "" || hasHash(dst, m.sha)) {
 		return nil
 	}
-	if err := renameNoReplace(dst, m.src); err != nil {
+	if err := m.putBack(dst); err != nil {
 		return fmt.Errorf("put back replacement %s: %w", dst, err)
 	}
 	return errReplaced
+}
+
+// putBack returns to the inbox the file a rename took in place of the one
+// read. Should a newer upload have taken the name meanwhile, it goes back
+// as NAME.returned-N.EXT, to be handled in its own turn, rather than stay
+// in processed/ with nothing to say what it is.
+func (m moveSpec) putBack(dst string) error {
+	err := renameNoReplace(dst, m.src)
+	ext := filepath.Ext(m.src)
+	stem := strings.TrimSuffix(m.src, ext)
+	for i := 1; errors.Is(err, os.ErrExist) && i < maxClashTries; i++ {
+		err = renameNoReplace(dst, fmt.Sprintf("%s.returned-%d%s", stem, i, ext))
+	}
+	return err
 }
 
 // removeSource removes the source after its bytes were found already in
@@ -304,7 +319,7 @@ func copyNoReplace(m moveSpec, dst string) error {
 		}
 	}
 
-	tmp, err := writeTemp(filepath.Dir(dst), tempPrefix+"copy-*", in)
+	tmp, err := writeTemp(filepath.Dir(dst), copyTempPattern, in)
 	if err != nil {
 		return err
 	}
@@ -335,10 +350,17 @@ func copyNoReplace(m moveSpec, dst string) error {
 	return err
 }
 
-// tempPrefix starts the names of the hidden temporary files cacsd writes:
-// copies across filesystems, and reports. The daemon removes those a
-// killed process left behind (removeStaleTemp).
-const tempPrefix = ".cacsd-"
+// The hidden temporary files cacsd writes, copies across filesystems and
+// reports, are named by os.CreateTemp from these patterns. The daemon
+// removes those a killed process left behind (removeStaleTemp); a name
+// that only starts alike is someone else's.
+const (
+	copyTempPattern   = ".cacsd-copy-*"
+	reportTempPattern = ".cacsd-report-*"
+)
+
+// tempName matches the names os.CreateTemp makes from the patterns above.
+var tempName = regexp.MustCompile(`^\.cacsd-(copy|report)-[0-9]+$`)
 
 // writeTemp copies r into a new hidden file in dir, created with fileMode
 // and synced to disk, and returns its path. The caller links or renames it
@@ -412,7 +434,7 @@ func writeReport(path string, r Report) error {
 	data = append(data, '\n')
 
 	dst := path + reportSuffix
-	tmp, err := writeTemp(filepath.Dir(path), tempPrefix+"report-*", bytes.NewReader(data))
+	tmp, err := writeTemp(filepath.Dir(path), reportTempPattern, bytes.NewReader(data))
 	if err != nil {
 		return err
 	}

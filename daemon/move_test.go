@@ -288,7 +288,7 @@ func TestMoveReadFile(t *testing.T) {
 func TestMovedRightFile(t *testing.T) {
 	sum := sha256.Sum256([]byte("content"))
 	sha := hex.EncodeToString(sum[:])
-	for _, change := range []string{"none", "rewrite", "rewrite keeping times"} {
+	for _, change := range []string{"none", "rewrite", "rewrite keeping times", "rewrite, name taken"} {
 		t.Run(change, func(t *testing.T) {
 			dir := t.TempDir()
 			src, dst := filepath.Join(dir, "a.xml"), filepath.Join(dir, "b.xml")
@@ -300,7 +300,7 @@ func TestMovedRightFile(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // so the rename's change time differs
 			want := "content"
 			switch change {
-			case "rewrite":
+			case "rewrite", "rewrite, name taken":
 				want = "content, longer"
 				writeFile(t, src, want)
 			case "rewrite keeping times":
@@ -309,6 +309,12 @@ func TestMovedRightFile(t *testing.T) {
 			}
 			if err := os.Rename(src, dst); err != nil {
 				t.Fatal(err)
+			}
+			back := src
+			if change == "rewrite, name taken" {
+				// A newer upload took the name meanwhile: it keeps it.
+				writeFile(t, src, "newer")
+				back = filepath.Join(dir, "a.returned-1.xml")
 			}
 			err = moveSpec{src: src, sha: sha, file: read}.movedRightFile(dst)
 			if change == "none" {
@@ -320,8 +326,16 @@ func TestMovedRightFile(t *testing.T) {
 			if !errors.Is(err, errReplaced) {
 				t.Fatalf("movedRightFile of a file written since: %v, want errReplaced", err)
 			}
-			if data, _ := os.ReadFile(src); string(data) != want {
-				t.Errorf("file not put back: %q", data)
+			if data, _ := os.ReadFile(back); string(data) != want {
+				t.Errorf("file not put back as %s: %q", filepath.Base(back), data)
+			}
+			if _, err := os.Lstat(dst); !os.IsNotExist(err) {
+				t.Errorf("the rewritten file stays at %s (stat err %v)", dst, err)
+			}
+			if back != src {
+				if data, _ := os.ReadFile(src); string(data) != "newer" {
+					t.Errorf("the newer upload's name holds %q", data)
+				}
 			}
 		})
 	}

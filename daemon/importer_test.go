@@ -388,10 +388,7 @@ func TestHeadSkipsFilesChangedWhileQueued(t *testing.T) {
 // would otherwise wake every few milliseconds to look at it.
 func TestScanForgetsFileReplacedByFolder(t *testing.T) {
 	dir := t.TempDir()
-	d := &Daemon{cfg: Config{Inbox: dir, Include: "*.xml", Settle: time.Second,
-		ScanInterval: time.Minute}, files: map[string]*tracked{},
-		ignored: map[string]bool{}, log: zap.NewNop(),
-		metrics: NewMetrics(prometheus.NewRegistry())}
+	d := scanOnly(dir)
 	path := filepath.Join(dir, "x.xml")
 	if err := os.WriteFile(path, []byte("<a/>"), 0o640); err != nil {
 		t.Fatal(err)
@@ -421,10 +418,7 @@ func TestScanForgetsFileReplacedByFolder(t *testing.T) {
 // an upload of cacsd-export.xml is .cacsd-export.xml.XXXXXX).
 func TestScanRemovesStaleTemporaryCopies(t *testing.T) {
 	dir := t.TempDir()
-	d := &Daemon{cfg: Config{Inbox: dir, Include: "*", Settle: time.Second,
-		ScanInterval: time.Minute}, files: map[string]*tracked{},
-		ignored: map[string]bool{}, log: zap.NewNop(),
-		metrics: NewMetrics(prometheus.NewRegistry())}
+	d := scanOnly(dir)
 	old := time.Now().Add(-2 * staleTempAge)
 	for name, mtime := range map[string]time.Time{
 		".cacsd-copy-1": old, ".cacsd-copy-2": time.Now(),
@@ -457,4 +451,12 @@ func TestScanRemovesStaleTemporaryCopies(t *testing.T) {
 	if _, ok := d.files[".cacsd-copy-2"]; ok {
 		t.Error("a temporary copy is waited for as an export")
 	}
+}
+
+// scanOnly returns a daemon for inbox dir that is only ever asked to scan.
+func scanOnly(dir string) *Daemon {
+	return &Daemon{cfg: Config{Inbox: dir, Include: "*.xml", Settle: time.Second,
+		ScanInterval: time.Minute}, files: map[string]*tracked{},
+		ignored: map[string]bool{}, log: zap.NewNop(),
+		metrics: NewMetrics(prometheus.NewRegistry())}
 }

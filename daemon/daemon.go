@@ -125,8 +125,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// walking it at each start would cost more than the rare copy left
 	// there by a killed move; the README gives the command to clear it.
 	if entries, err := os.ReadDir(d.cfg.Failed); err == nil {
+		now := time.Now()
 		for _, e := range entries {
-			d.removeStaleTemp(d.cfg.Failed, e, time.Now())
+			if tempName.MatchString(e.Name()) {
+				d.removeStaleTemp(d.cfg.Failed, e, now)
+			}
 		}
 	}
 	if t, err := d.store.LastSuccess(ctx); err == nil {
@@ -455,13 +458,14 @@ func (d *Daemon) nextWake(now time.Time) time.Duration {
 // a report being written is younger.
 const staleTempAge = time.Hour
 
-// removeStaleTemp removes e from dir if it is a temporary file of cacsd's
-// (a copy across filesystems, by a move or a retry, or a report) that a
-// killed process left behind. Its bytes are never the only ones: a copy is
-// linked into place before its source is removed, and a report is renamed
-// into place. Left alone, a copy would keep personal data out of sight.
+// removeStaleTemp removes e, named as a temporary file of cacsd's (a copy
+// across filesystems, by a move or a retry, or a report), from dir if it
+// is one that a killed process left behind. Its bytes are never the only
+// ones: a copy is linked into place before its source is removed, and a
+// report is renamed into place. Left alone, a copy would keep personal
+// data out of sight.
 func (d *Daemon) removeStaleTemp(dir string, e os.DirEntry, now time.Time) {
-	if !tempName.MatchString(e.Name()) || !e.Type().IsRegular() {
+	if !e.Type().IsRegular() {
 		return
 	}
 	fi, err := e.Info()

@@ -102,6 +102,12 @@ func snapshotOf(fi os.FileInfo) snapshot {
 	return snapshot{size: fi.Size(), mtime: fi.ModTime(), ctime: changeTime(fi)}
 }
 
+// sameWrite reports whether s and o have the same size and mtime, leaving
+// out the change time, which a rename or a chmod also moves.
+func (s snapshot) sameWrite(o snapshot) bool {
+	return s.size == o.size && s.mtime.Equal(o.mtime)
+}
+
 func stat(f *os.File) (snapshot, error) {
 	fi, err := f.Stat()
 	if err != nil {
@@ -258,7 +264,7 @@ func (im *Importer) unchanged(f *os.File, before snapshot, err error) error {
 	if serr != nil {
 		return &TransientError{Op: "stat", Err: serr}
 	}
-	if after.size != before.size || !after.mtime.Equal(before.mtime) {
+	if !after.sameWrite(before) {
 		return ErrNotReady
 	}
 	return err

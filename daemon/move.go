@@ -153,21 +153,20 @@ func (m moveSpec) stillThere() error {
 // asRead reports whether fi, the file found at path, is the file that was
 // read and holds the bytes that were read. Size and mtime tell most
 // writes. A change time moved while they stayed is a chmod, a new link or
-// a rewrite that put them back, and then only the bytes can tell; a file
-// refused unread, for its size alone, has no hash and needs none.
+// a rewrite that put them back, and then only the bytes can tell.
 func (m moveSpec) asRead(fi os.FileInfo, path string) bool {
-	if !os.SameFile(fi, m.file) || written(fi, m.file) {
+	now, was := snapshotOf(fi), snapshotOf(m.file)
+	if !os.SameFile(fi, m.file) || !now.sameWrite(was) {
 		return false
 	}
-	if changeTime(fi).Equal(changeTime(m.file)) {
-		return true
-	}
-	return m.sha == "" || hasHash(path, m.sha)
+	return now.ctime.Equal(was.ctime) || m.holdsReadBytes(path)
 }
 
-// written reports whether a file's size or mtime has moved since was.
-func written(fi, was os.FileInfo) bool {
-	return fi.Size() != was.Size() || !fi.ModTime().Equal(was.ModTime())
+// holdsReadBytes reports whether the file at path holds the bytes that
+// were read. A file refused unread, for its size alone, has no hash and
+// needs none.
+func (m moveSpec) holdsReadBytes(path string) bool {
+	return m.sha == "" || hasHash(path, m.sha)
 }
 
 // movedRightFile undoes a rename that, in the instant between the check
@@ -179,8 +178,8 @@ func (m moveSpec) movedRightFile(dst string) error {
 		return nil
 	}
 	fi, err := os.Lstat(dst)
-	if err != nil || os.SameFile(fi, m.file) && !written(fi, m.file) &&
-		(m.sha == "" || hasHash(dst, m.sha)) {
+	if err != nil || os.SameFile(fi, m.file) &&
+		snapshotOf(fi).sameWrite(snapshotOf(m.file)) && m.holdsReadBytes(dst) {
 		return nil
 	}
 	if err := m.putBack(dst); err != nil {

@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -388,16 +386,8 @@ func writeTemp(dir, pattern string, r io.Reader) (string, error) {
 
 // hasHash reports whether the file at path has the given SHA-256 (hex).
 func hasHash(path, sha string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return false
-	}
-	return hex.EncodeToString(h.Sum(nil)) == sha
+	sum, err := hashFile(path)
+	return err == nil && sum == sha
 }
 
 // syncDir flushes a folder's entries so that a move survives a power cut.

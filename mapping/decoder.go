@@ -292,8 +292,9 @@ func quote(s string) string {
 
 // quoteName quotes markup rather than content for a problem message: the
 // name of an element or attribute of the format, a known encoding label,
-// a version of the form 1.x. Only values already checked against such a
-// list or shape may be passed; anything else goes through quote.
+// a version of digits, a dot and digits. Only values already checked
+// against such a list or shape may be passed; anything else goes through
+// quote.
 func quoteName(s string) string {
 	if cut := cutRunes(s, maxQuotedText); cut != s {
 		return fmt.Sprintf("%q…", cut)
